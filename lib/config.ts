@@ -1,0 +1,102 @@
+/**
+ * Configuration from environment variables, with documented local defaults.
+ *
+ * Unset DATABASE_URL / REDIS_URL / TEMPORAL_ADDRESS mean "use the local default stack", which the
+ * stack manager (scripts/stack.ts) starts on the ports below. Every process (API, worker, tests,
+ * stack manager) reads its configuration through this one module so that they always agree.
+ */
+import path from 'node:path';
+
+export const projectRoot = path.resolve(__dirname, '..');
+
+type Env = Record<string, string | undefined>;
+
+function intFromEnv(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0 || value > 65535) {
+    throw new Error(`${name} must be a port number (1-65535), got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * Ports of the local default stack: non-default for Postgres and Redis so a system instance never
+ * collides. Each is overridable (LOCAL_*_PORT) to run a second stack beside the first.
+ */
+export const localPorts = {
+  postgres: intFromEnv(process.env, 'LOCAL_POSTGRES_PORT', 54329),
+  redis: intFromEnv(process.env, 'LOCAL_REDIS_PORT', 63799),
+  temporal: intFromEnv(process.env, 'LOCAL_TEMPORAL_PORT', 7233),
+  temporalUi: intFromEnv(process.env, 'TEMPORAL_UI_PORT', 8233),
+  psp: intFromEnv(process.env, 'PSP_PORT', 4242),
+} as const;
+
+export const localPostgresUser = 'checkout';
+
+export interface AppConfig {
+  /** API port. */
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  temporalUiPort: number;
+  taskQueue: string;
+  jwtSecret: string;
+  webhookSecret: string;
+  /** Port of the worker's Prometheus /metrics endpoint. */
+  workerMetricsPort: number;
+  /** True when the variable was unset and the local default stack provides the service. */
+  local: { postgres: boolean; redis: boolean; temporal: boolean };
+}
+
+/** Dev-only secrets; documented in the README. Production deployments must set their own. */
+export const devSecrets = {
+  jwtSecret: 'dev-jwt-secret-change-me',
+  webhookSecret: 'whsec_dev_change_me',
+} as const;
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+/** The database the local default stack serves: `checkout` for the app, `checkout_test` for tests. */
+export function localDatabaseUrl(database: string): string {
+  return `postgres://${localPostgresUser}@127.0.0.1:${localPorts.postgres}/${database}`;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const databaseUrl = nonEmpty(env, 'DATABASE_URL');
+  const redisUrl = nonEmpty(env, 'REDIS_URL');
+  const temporalAddress = nonEmpty(env, 'TEMPORAL_ADDRESS');
+  return {
+    port: intFromEnv(env, 'PORT', 3000),
+    databaseUrl: databaseUrl ?? localDatabaseUrl('checkout'),
+    redisUrl: redisUrl ?? `redis://127.0.0.1:${localPorts.redis}/0`,
+    temporalAddress: temporalAddress ?? `127.0.0.1:${localPorts.temporal}`,
+    temporalNamespace: nonEmpty(env, 'TEMPORAL_NAMESPACE') ?? 'default',
+    temporalUiPort: intFromEnv(env, 'TEMPORAL_UI_PORT', localPorts.temporalUi),
+    taskQueue: nonEmpty(env, 'TEMPORAL_TASK_QUEUE') ?? 'checkout',
+    jwtSecret: nonEmpty(env, 'JWT_SECRET') ?? devSecrets.jwtSecret,
+    webhookSecret: nonEmpty(env, 'WEBHOOK_SECRET') ?? devSecrets.webhookSecret,
+    workerMetricsPort: intFromEnv(env, 'WORKER_METRICS_PORT', 9464),
+    local: { postgres: !databaseUrl, redis: !redisUrl, temporal: !temporalAddress },
+  };
+}
+
+/**
+ * Configuration for the test suite: the same stack, but its own database (`checkout_test`) and
+ * Redis logical database 1, so running the tests never touches the data `npm start` shows.
+ * TEST_DATABASE_URL / TEST_REDIS_URL override them for an external stack.
+ */
+export function loadTestConfig(env: Env = process.env): AppConfig {
+  const base = loadConfig(env);
+  return {
+    ...base,
+    databaseUrl: nonEmpty(env, 'TEST_DATABASE_URL') ?? (base.local.postgres ? localDatabaseUrl('checkout_test') : base.databaseUrl),
+    redisUrl: nonEmpty(env, 'TEST_REDIS_URL') ?? (base.local.redis ? `redis://127.0.0.1:${localPorts.redis}/1` : base.redisUrl),
+  };
+}

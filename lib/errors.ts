@@ -1,0 +1,62 @@
+/**
+ * The project's few explicit error types. Services throw them; `api/` maps them to HTTP status codes
+ * in one place (api/errors.ts); activities turn them into non-retryable Temporal ApplicationFailures
+ * whose `type` is the error's `code`. Anything else is an unexpected (transient or programming)
+ * error: Temporal retries it, the API answers 500 without leaking details.
+ */
+
+export interface FieldIssue {
+  /** Path of the bad field, e.g. `lines[2].quantity`. */
+  path: string;
+  message: string;
+}
+
+export type ErrorKind =
+  | 'validation' // 400: the input is malformed; nothing was written
+  | 'not_found' // 404
+  | 'conflict' // 409: the request conflicts with the current state (INVALID_STATE, IDEMPOTENCY_KEY_REUSED, PRICE_CHANGED)
+  | 'refused' // 422: a business refusal (INSUFFICIENT_STOCK, VOUCHER_*, PAYMENT_DECLINED, CART_EMPTY, …)
+  | 'unauthenticated' // 401
+  | 'forbidden' // 403
+  | 'rate_limited' // 429
+  | 'too_large'; // 413
+
+export class AppError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+
+  toJSON(): { code: string; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** Bad input. `details.issues` names every bad field. */
+export class ValidationError extends AppError {
+  constructor(readonly issues: FieldIssue[], message = describeIssues(issues)) {
+    super('validation', 'VALIDATION_FAILED', message, { issues });
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string, id: string) {
+    super('not_found', 'NOT_FOUND', `${what} ${JSON.stringify(id)} not found`, { [what]: id });
+  }
+}
+
+/** A business refusal with a specific code from api-contract.md (422 unless the code says conflict). */
+export class BusinessError extends AppError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}, kind: 'refused' | 'conflict' = 'refused') {
+    super(kind, code, message, details);
+  }
+}
+
+function describeIssues(issues: FieldIssue[]): string {
+  return issues.length === 0 ? 'invalid input' : issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ');
+}

@@ -1,0 +1,113 @@
+/**
+ * `npm start`: the whole system on its local default. Brings the stack up (installing what is
+ * missing), runs the worker and the API as child processes with prefixed logs, prints where to
+ * look, and on Ctrl-C stops the children and then exactly the stack services it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+import { loadConfig, projectRoot } from '../lib/config';
+import { stackDown, stackUp, StackError, type ServiceName } from './stack/index';
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+}
+
+const tsxCli = require.resolve('tsx/cli');
+const children: Child[] = [];
+let startedServices: ServiceName[] = [];
+let stopping = false;
+
+function prefixLines(name: string, stream: NodeJS.ReadableStream | null, sink: NodeJS.WritableStream): void {
+  if (!stream) return;
+  const label = `[${name}]`.padEnd(9);
+  readline.createInterface({ input: stream }).on('line', (line) => sink.write(`${label} ${line}\n`));
+}
+
+function startChild(name: string, entry: string, env: NodeJS.ProcessEnv = process.env): Child {
+  const child = spawn(process.execPath, [tsxCli, entry], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  prefixLines(name, child.stdout, process.stdout);
+  prefixLines(name, child.stderr, process.stderr);
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    console.error(`[start]   ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+    void shutdown(1);
+  });
+  console.log(`[start]   ${name} started (pid ${child.pid})`);
+  const entryChild = { name, process: child };
+  children.push(entryChild);
+  return entryChild;
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return true;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('[start]   stopping worker and API...');
+  for (const { process: child } of children) if (child.exitCode === null) child.kill('SIGTERM');
+  const killTimer = setTimeout(() => {
+    for (const { process: child } of children) if (child.exitCode === null) child.kill('SIGKILL');
+  }, 15_000);
+  await Promise.all(children.map((c) => exited(c.process)));
+  clearTimeout(killTimer);
+  if (startedServices.length > 0) {
+    console.log(`[start]   stopping the stack services this run started: ${startedServices.join(', ')}`);
+    await stackDown(startedServices);
+  }
+  console.log('[start]   stopped');
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+  ({ started: startedServices } = await stackUp({ config }));
+  if (stopping) return;
+  startChild('worker', 'workers/main.ts');
+  startChild('api', 'api/main.ts');
+  const apiUrl = `http://localhost:${config.port}`;
+  if (!(await waitForHttp(`${apiUrl}/healthz`, 60_000))) {
+    if (!stopping) console.error('[start]   the API did not answer /healthz within 60 s');
+    return shutdown(1);
+  }
+  const uiUrl = config.local.temporal ? `http://localhost:${config.temporalUiPort}` : '(external Temporal: see its own Web UI)';
+  console.log(
+    [
+      '',
+      '  Checkout orchestrator is up.',
+      `    API               ${apiUrl}   (health: ${apiUrl}/healthz, readiness: ${apiUrl}/readyz)`,
+      `    Temporal Web UI   ${uiUrl}`,
+      `    Temporal          ${config.temporalAddress}, namespace "${config.temporalNamespace}", task queue "${config.taskQueue}"`,
+      '  Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof StackError) {
+    console.error(`[start]   error: ${err.message}`);
+    if (err.fix) console.error(`[start]   fix: ${err.fix}`);
+  } else {
+    console.error('[start]   failed:', err);
+  }
+  void shutdown(1);
+});

@@ -1,0 +1,26 @@
+/**
+ * Mocha global fixtures: bring the local stack up once before the whole run (idempotent: whatever
+ * is already running is reused), and afterwards stop exactly the services this run started, so
+ * `npm test` on a fresh machine leaves nothing behind while a developer's running stack is left
+ * alone. KEEP_STACK=1 keeps what the run started, for fast repeated runs.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { stackDown, stackUp, type ServiceName } from '../scripts/stack/index';
+import { closeTestHandles } from './support/env';
+
+let startedByTests: ServiceName[] = [];
+
+export async function mochaGlobalSetup(): Promise<void> {
+  // Worker lifecycle chatter at INFO drowns the test report; warnings and errors still show.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // TEST_STACK_UP=0 skips the stack check (the stack is known to be up and migrated), e.g. while
+  // another migration is mid-edit in a shared development checkout.
+  if (process.env.TEST_STACK_UP === '0') return;
+  const { started } = await stackUp({ forTests: true });
+  startedByTests = started;
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await closeTestHandles();
+  if (startedByTests.length > 0 && !process.env.KEEP_STACK) await stackDown(startedByTests);
+}
