@@ -38,7 +38,7 @@ describe('npm start @integration', () => {
       assert.match(output, /Temporal Web UI\s+http:\/\/localhost:\d+/);
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
       assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
-      const pids = [...output.matchAll(/\] (?:worker|api) started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+      const pids = [...output.matchAll(/\]\s+(?:worker|api) started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
       assert.equal(pids.length, 2, output);
 
       child.kill('SIGINT');

