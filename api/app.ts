@@ -1,29 +1,81 @@
-/** The express application, built from its dependencies so tests can run it in-process. */
-import { randomUUID } from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
+/**
+ * The express application, built from its dependencies so tests can run it in-process against
+ * real services and a real Temporal client. Middleware order matters:
+ *   request id + log + metrics -> helmet -> raw body (webhooks) -> JSON body (size-limited)
+ *   -> health, metrics, OpenAPI -> the declared routes (auth, validation, handler) -> 404 -> errors.
+ */
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import pino from 'pino';
+import { resolveApiConfig } from './config';
+import type { AppDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
-import { healthRouter, type Probes } from './health';
+import { healthRouter } from './health';
+import { createHttpMetrics, observe } from './observability';
+import { buildOpenApi } from './openapi';
+import { expressPath, mountRoutes, type AnyRoute } from './route';
+import { adminRoutes } from './routes/admin';
+import { cartRoutes } from './routes/cart';
+import { checkoutRoutes } from './routes/checkout';
+import { orderRoutes } from './routes/orders';
+import { webhookRoutes } from './routes/webhooks';
 
-export interface AppDeps {
-  probes: Probes;
+/** The routes the given dependencies support (a route is mounted only when what it needs is wired). */
+export function buildRoutes(deps: AppDeps): AnyRoute[] {
+  const config = resolveApiConfig(deps.config);
+  const routes: AnyRoute[] = [];
+  const { temporal: client, orders } = deps;
+  if (deps.admin) routes.push(...adminRoutes(deps.admin));
+  if (deps.cart) routes.push(...cartRoutes(deps.cart));
+  if (client && orders && deps.checkout) {
+    routes.push(
+      ...checkoutRoutes({
+        client,
+        orders,
+        checkout: deps.checkout,
+        taskQueue: config.taskQueue,
+        checkoutWaitMs: config.checkoutWaitMs,
+        queryTimeoutMs: config.queryTimeoutMs,
+        checkoutSettings: config.checkoutSettings,
+        rateLimit: config.checkoutRateLimit,
+      }),
+    );
+  }
+  if (client && orders) routes.push(...orderRoutes({ client, orders, queryTimeoutMs: config.queryTimeoutMs }));
+  if (client && deps.payments) routes.push(...webhookRoutes({ client, payments: deps.payments }));
+  return routes;
 }
 
-const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Every response carries X-Request-Id: the client's own when it is sane, a fresh one otherwise. */
-const requestId: RequestHandler = (req, res, next) => {
-  const given = req.get('X-Request-Id');
-  res.setHeader('X-Request-Id', given && requestIdPattern.test(given) ? given : randomUUID());
-  next();
-};
-
 export function createApp(deps: AppDeps): Express {
+  const config = resolveApiConfig(deps.config);
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  const metrics = deps.metrics ?? createHttpMetrics();
+  const routes = buildRoutes(deps);
+  const openapi = buildOpenApi(routes);
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(requestId);
-  app.use(express.json({ limit: '64kb', strict: true }));
+  // The default query parser builds nested objects from `a[b]=c`; the API only takes flat strings.
+  app.set('query parser', 'simple');
+  app.locals.routes = routes;
+  app.locals.openapi = openapi;
+  app.use(observe(logger, metrics));
+  app.use(helmet());
+  // Webhook signatures are computed over the raw bytes: these paths get the body unparsed.
+  for (const spec of routes.filter((r) => r.rawBody)) {
+    app.use(expressPath(spec.path), express.raw({ type: () => true, limit: config.bodyLimitBytes }));
+  }
+  app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(healthRouter(deps.probes));
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  mountRoutes(app, routes, { jwtSecret: config.jwtSecret });
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -1,9 +1,24 @@
 /**
  * The one place where errors become HTTP responses. Every error response has the shape
  * `{"error": {"code", "message", "details"}}` (api-contract.md, Conventions).
+ *
+ * - AppError kinds (lib/errors.ts) map to status codes through `statusByKind`.
+ * - body-parser's own errors (bad JSON, too large, bad charset) are the client's fault: 4xx.
+ * - Temporal's errors: an Update rejected by its validator with an ApplicationFailure of type
+ *   INVALID_STATE is 409 INVALID_STATE; an unknown workflow is 404; Temporal unreachable is 503.
+ * - Anything else is 500 INTERNAL, logged with the request id, never leaking internals.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import {
+  ApplicationFailure,
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  isGrpcServiceError,
+} from '@temporalio/client';
 import { AppError, type ErrorKind } from '../lib/errors';
+import { invalidStateErrorType } from '../workflows/contract';
+import { contextOf } from './observability';
 
 const statusByKind: Record<ErrorKind, number> = {
   validation: 400,
@@ -16,8 +31,11 @@ const statusByKind: Record<ErrorKind, number> = {
   rate_limited: 429,
 };
 
+/** Codes whose status is more specific than their kind's (415 is not an AppError kind of its own). */
+const statusByCode: Readonly<Record<string, number>> = { UNSUPPORTED_MEDIA_TYPE: 415 };
+
 export function httpStatusOf(err: AppError): number {
-  return statusByKind[err.kind];
+  return statusByCode[err.code] ?? statusByKind[err.kind];
 }
 
 export interface ErrorBody {
@@ -28,22 +46,74 @@ export function errorBody(code: string, message: string, details: Record<string,
   return { error: { code, message, details } };
 }
 
+interface Mapped {
+  status: number;
+  body: ErrorBody;
+}
+
 /** body-parser's own errors carry a `type`; they are the client's fault, never a 500. */
-function bodyParserError(err: unknown): { status: number; body: ErrorBody } | undefined {
-  const e = err as { type?: string; status?: number; message?: string };
+function bodyParserError(err: unknown): Mapped | undefined {
+  const e = err as { type?: string; status?: number; message?: string; limit?: number };
   switch (e.type) {
     case 'entity.parse.failed':
       return { status: 400, body: errorBody('MALFORMED_JSON', 'request body is not valid JSON') };
     case 'entity.too.large':
-      return { status: 413, body: errorBody('PAYLOAD_TOO_LARGE', 'request body is too large') };
+      return { status: 413, body: errorBody('PAYLOAD_TOO_LARGE', 'request body is too large', e.limit === undefined ? {} : { limitBytes: e.limit }) };
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return { status: 415, body: errorBody('UNSUPPORTED_MEDIA_TYPE', e.message ?? 'unsupported encoding') };
     case 'request.aborted':
       return { status: 400, body: errorBody('REQUEST_ABORTED', 'request aborted') };
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+    case 'stream.not.readable':
+      return { status: 400, body: errorBody('BAD_REQUEST', e.message ?? 'unreadable request body') };
     default:
       return undefined;
   }
+}
+
+/** Business codes a Temporal ApplicationFailure may carry that are conflicts (409), not refusals (422). */
+const conflictFailureTypes: ReadonlySet<string> = new Set([invalidStateErrorType, 'IDEMPOTENCY_KEY_REUSED', 'PRICE_CHANGED']);
+
+/** A failure raised by an Update's validator or handler, as the caller should see it. */
+function applicationFailure(failure: ApplicationFailure): Mapped | undefined {
+  const type = failure.type;
+  if (!type || !/^[A-Z][A-Z0-9_]{1,63}$/.test(type)) return undefined;
+  const details = failure.details?.[0];
+  const detailObject = typeof details === 'object' && details !== null && !Array.isArray(details) ? (details as Record<string, unknown>) : {};
+  if (type === 'NOT_FOUND') return { status: 404, body: errorBody(type, failure.message, detailObject) };
+  const status = conflictFailureTypes.has(type) ? 409 : 422;
+  return { status, body: errorBody(type, failure.message, detailObject) };
+}
+
+function temporalError(err: unknown): Mapped | undefined {
+  if (err instanceof WorkflowNotFoundError) {
+    return { status: 404, body: errorBody('NOT_FOUND', 'no such workflow', {}) };
+  }
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    return applicationFailure(err.cause);
+  }
+  if (err instanceof ApplicationFailure) return applicationFailure(err);
+  // Temporal unreachable or overloaded: the request may be retried; it is not the client's fault.
+  if (err instanceof ServiceError || isGrpcServiceError(err)) {
+    return { status: 503, body: errorBody('SERVICE_UNAVAILABLE', 'the workflow service is unavailable; retry later') };
+  }
+  return undefined;
+}
+
+/** http-errors style errors (e.g. a malformed %-escape in the path) with a 4xx status. */
+function clientHttpError(err: unknown): Mapped | undefined {
+  const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (status === undefined || status < 400 || status > 499) return undefined;
+  return { status, body: errorBody('BAD_REQUEST', e.expose === true && typeof e.message === 'string' ? e.message : 'bad request') };
+}
+
+/** Maps any thrown value to a response; undefined means "unexpected" (500). */
+export function mapError(err: unknown): Mapped | undefined {
+  if (err instanceof AppError) return { status: httpStatusOf(err), body: { error: err.toJSON() } };
+  return bodyParserError(err) ?? temporalError(err) ?? clientHttpError(err);
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {
@@ -51,16 +121,19 @@ export const notFoundHandler: RequestHandler = (req, res) => {
 };
 
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
-  if (err instanceof AppError) {
-    res.status(httpStatusOf(err)).json({ error: err.toJSON() });
-    return;
-  }
-  const parserError = bodyParserError(err);
-  if (parserError) {
-    res.status(parserError.status).json(parserError.body);
+  const mapped = mapError(err);
+  const log = contextOf(res)?.log;
+  if (mapped) {
+    if (mapped.status >= 500) log?.warn({ err }, 'dependency unavailable');
+    res.status(mapped.status).json(mapped.body);
     return;
   }
   // Unexpected: log it with the request id, never leak internals to the client.
-  console.error(`[api] ${req.method} ${req.originalUrl} request ${String(res.getHeader('X-Request-Id'))} failed:`, err);
+  if (log) log.error({ err, method: req.method, url: req.originalUrl }, 'unexpected error');
+  else console.error(`[api] ${req.method} ${req.originalUrl} failed:`, err);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
   res.status(500).json(errorBody('INTERNAL', 'internal error'));
 };

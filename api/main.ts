@@ -1,29 +1,39 @@
-/** The API process: wires real clients into the app and serves it on PORT. */
-import { Connection } from '@temporalio/client';
+/** The API process: wires real clients and services into the app and serves it on PORT. */
+import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { createPool } from '../db/pool';
 import { createRedis } from '../lib/redis';
+import { createGatewayFromEnv } from '../services/payments';
 import { createApp } from './app';
+import { apiConfigFromEnv } from './config';
 import { temporalProbe } from './health';
+import { createHttpMetrics, createLogger } from './observability';
+import { wireServices } from './wiring';
 
 function main(): void {
   const config = loadConfig();
+  const logger = createLogger();
   const pool = createPool(config.databaseUrl);
   const redis = createRedis(config.redisUrl, 'checkout-api');
   // Lazy: the API starts (and /readyz reports Temporal down) even while Temporal is unreachable.
   const temporal = Connection.lazy({ address: config.temporalAddress, connectTimeout: 2000 });
+  const client = new Client({ connection: temporal, namespace: config.temporalNamespace });
   const app = createApp({
     probes: {
       postgres: () => pool.query('SELECT 1'),
       redis: () => redis.ping(),
       temporal: temporalProbe(temporal),
     },
+    config: apiConfigFromEnv(),
+    logger,
+    metrics: createHttpMetrics({ defaultMetrics: true }),
+    ...wireServices({ pool, redis, temporal: client, gateway: createGatewayFromEnv() }),
   });
   const server = app.listen(config.port, () => {
-    console.log(`API listening on http://localhost:${config.port}`);
+    logger.info({ port: config.port, taskQueue: config.taskQueue }, `API listening on http://localhost:${config.port}`);
   });
   const shutdown = (): void => {
-    console.log('API shutting down');
+    logger.info('API shutting down');
     server.close(() => {
       void Promise.allSettled([pool.end(), temporal.close(), redis.quit()]).then(() => process.exit(0));
     });

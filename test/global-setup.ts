@@ -11,8 +11,9 @@ import { closeTestHandles } from './support/env';
 let startedByTests: ServiceName[] = [];
 
 export async function mochaGlobalSetup(): Promise<void> {
-  // Worker lifecycle chatter at INFO drowns the test report; warnings and errors still show.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Worker chatter (lifecycle at INFO, every refused activity at WARN — the saga tests refuse on
+  // purpose) drowns the test report: errors only, unless TEST_LOG_LEVEL says otherwise.
+  Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL?.toUpperCase() as 'WARN' | undefined) ?? 'ERROR') });
   // TEST_STACK_UP=0 skips the stack check (the stack is known to be up and migrated), e.g. while
   // another migration is mid-edit in a shared development checkout.
   if (process.env.TEST_STACK_UP === '0') return;

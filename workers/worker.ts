@@ -1,5 +1,6 @@
 /** Builds the checkout worker; used by the worker process and by the integration tests. */
-import { bundleWorkflowCode, NativeConnection, Worker, type Logger, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type InjectedSinks, type Logger, type WorkflowBundle } from '@temporalio/worker';
+import type { CheckoutSinks } from '../workflows/sinks';
 import type { Activities } from '../activities';
 
 export interface CreateWorkerOptions {
@@ -9,6 +10,7 @@ export interface CreateWorkerOptions {
   activities: Activities;
   /** A prebuilt bundle (tests build it once); otherwise the worker bundles `workflows/` at start. */
   workflowBundle?: WorkflowBundle;
+  sinks?: InjectedSinks<CheckoutSinks>;
 }
 
 export const workflowsPath = require.resolve('../workflows');
@@ -37,6 +39,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: options.activities,
     workflowBundle,
+    ...(options.sinks ? { sinks: options.sinks } : {}),
   });
 }
 

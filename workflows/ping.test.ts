@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
 import { NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createPingActivities } from '../activities/ping';
 import { pingWorkflowId } from './ids';
 import { pingWorkflow } from './ping';
 import { testConfig, testPool, testRedis, uniqueId } from '../test/support/env';
@@ -18,7 +18,7 @@ describe('ping workflow @integration', () => {
         namespace: testConfig.temporalNamespace,
         taskQueue,
         workflowBundle: await sharedWorkflowBundle(),
-        activities: createActivities({ pool: testPool(), redis: testRedis() }),
+        activities: createPingActivities({ pool: testPool(), redis: testRedis() }),
       });
       const pingId = uniqueId('ping');
       const result = await worker.runUntil(
@@ -58,7 +58,7 @@ describe('ping workflow with a 7-day timer (time-skipping) @integration', () => 
         connection: env.nativeConnection,
         taskQueue: 'time-skipping',
         workflowBundle: await sharedWorkflowBundle(),
-        activities: createActivities({ pool: testPool(), redis: testRedis() }),
+        activities: createPingActivities({ pool: testPool(), redis: testRedis() }),
       });
       const pingId = uniqueId('ping');
       const startedAtMs = await env.currentTimeMs();

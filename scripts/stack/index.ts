@@ -8,15 +8,19 @@ import { type AppConfig, loadConfig, loadTestConfig } from '../../lib/config';
 import { migrate } from '../../db/migrate';
 import { log } from './proc';
 import * as services from './services';
+import { pspDown, pspStatus, pspUp } from './psp';
 import { postgresBinDir, redisServerBin, temporalCli, temporalTestServer } from './tools';
 
 export { StackError } from './proc';
 
-export type ServiceName = 'postgres' | 'redis' | 'temporal';
+export type ServiceName = 'postgres' | 'redis' | 'temporal' | 'psp';
 
 export interface UpOptions {
   config?: AppConfig;
-  /** Also prepare the test database and install the time-skipping test server. */
+  /**
+   * Also prepare the test database and install the time-skipping test server. The PSP simulator is
+   * not started then: tests run their own, in-process, with the settings each test needs.
+   */
   forTests?: boolean;
 }
 
@@ -42,6 +46,7 @@ export async function stackUp(options: UpOptions = {}): Promise<{ started: Servi
   const config = options.config ?? loadConfig();
   const forTests = options.forTests ?? false;
   const before = services.isRunningLocally(config);
+  const pspWasRunning = pspStatus().state === 'running';
   installMissing(config, forTests);
   // Start the three services concurrently: Temporal's start-up dominates, the others hide behind it.
   await Promise.all([
@@ -50,14 +55,18 @@ export async function stackUp(options: UpOptions = {}): Promise<{ started: Servi
     config.local.temporal ? services.temporalUp(config) : services.registerSearchAttributes(config),
   ]);
   await preparePostgres(config, forTests);
+  if (!forTests) await pspUp(config);
   const after = services.isRunningLocally(config);
-  const started = (['postgres', 'redis', 'temporal'] as const).filter((s) => after[s] && !before[s]);
+  const started: ServiceName[] = (['postgres', 'redis', 'temporal'] as const).filter((s) => after[s] && !before[s]);
+  if (!pspWasRunning && pspStatus().state === 'running') started.push('psp');
   return { started };
 }
 
 /** Stops the named services (default: all) that this stack started. */
 export async function stackDown(only?: readonly ServiceName[]): Promise<void> {
-  const wanted = new Set<ServiceName>(only ?? ['postgres', 'redis', 'temporal']);
+  const wanted = new Set<ServiceName>(only ?? ['postgres', 'redis', 'temporal', 'psp']);
+  // The simulator first: it may still be delivering webhooks.
+  if (wanted.has('psp')) await pspDown();
   await Promise.all([
     wanted.has('temporal') ? services.temporalDown() : Promise.resolve(),
     wanted.has('redis') ? services.redisDown() : Promise.resolve(),
@@ -66,5 +75,5 @@ export async function stackDown(only?: readonly ServiceName[]): Promise<void> {
 }
 
 export function stackStatus(config: AppConfig = loadConfig()): services.ServiceStatus[] {
-  return services.statuses(config);
+  return [...services.statuses(config), pspStatus()];
 }

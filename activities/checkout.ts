@@ -1,0 +1,164 @@
+/**
+ * The checkout saga's activities: one function per side effect, each idempotent by business ids
+ * (order, seller, voucher code) enforced by the services' unique keys, each next to its undo.
+ * Thin adapters: the logic lives in services/.
+ */
+import type { PricingInput, PriceBreakdown } from '../pricing';
+import type { InventoryService } from '../services/inventory';
+import { ledgerKeys, type LedgerService } from '../services/ledger';
+import type { OrdersService } from '../services/orders';
+import type { PaymentsService } from '../services/payments';
+import type { CheckoutFailure, CheckoutItem, OrderStatus, ParcelStatus } from '../workflows/contract';
+import { withFailureBoundary } from './errors';
+
+/** What the saga needs from the catalog: the pricing input for a cart snapshot, with catalog prices. */
+export interface PricingSource {
+  buildPricingInput(items: readonly CheckoutItem[], voucherCodes: readonly string[]): Promise<PricingInput>;
+}
+
+/** What the saga needs from the voucher service. */
+export interface VoucherHolds {
+  hold(code: string, userId: string, orderId: string): Promise<unknown>;
+  consume(orderId: string): Promise<unknown>;
+  release(orderId: string): Promise<unknown>;
+}
+
+export interface CheckoutMetrics {
+  voucherLockFailure(reason: string): void;
+}
+
+export interface CheckoutDeps {
+  orders: OrdersService;
+  pricingSource: PricingSource;
+  inventory: Pick<InventoryService, 'reserve' | 'release' | 'commit' | 'restock'>;
+  vouchers: VoucherHolds;
+  payments: Pick<PaymentsService, 'charge' | 'refund' | 'getPayment' | 'payout'>;
+  ledger: Pick<LedgerService, 'createEscrow' | 'releaseParcel' | 'refundParcel' | 'recordRefundPaid' | 'recordPayoutPaid' | 'getEntry'>;
+  /** Whether released parcels are paid out to the seller's connected account (the Stripe gateway). */
+  payoutsEnabled?: boolean;
+  metrics?: CheckoutMetrics;
+}
+
+export function createCheckoutActivities(deps: CheckoutDeps) {
+  const { orders, pricingSource, inventory, vouchers, payments, ledger } = deps;
+
+  async function refundParcelMoney(input: { orderId: string; sellerId: string; amountMinor: number }): Promise<void> {
+    await ledger.refundParcel(input.orderId, input.sellerId);
+    if (input.amountMinor === 0) return; // nothing was paid for this parcel: nothing goes back
+    await payments.refund(input.orderId, input.sellerId, input.amountMinor);
+    await ledger.recordRefundPaid(input.orderId, input.sellerId);
+  }
+
+  return withFailureBoundary({
+    async loadPricingInput(input: { items: CheckoutItem[]; voucherCodes: string[] }): Promise<PricingInput> {
+      return pricingSource.buildPricingInput(input.items, input.voucherCodes);
+    },
+
+    async recordOrder(input: { orderId: string; buyerId: string; pricing: PriceBreakdown }): Promise<void> {
+      await orders.recordOrder(input);
+    },
+
+    async setOrderStatus(input: { orderId: string; buyerId: string; status: OrderStatus; failure?: CheckoutFailure }): Promise<OrderStatus> {
+      return orders.setStatus(input.orderId, input.buyerId, input.status, input.failure);
+    },
+
+    async reserveStock(input: { orderId: string; sellerId: string; lines: { sku: string; quantity: number }[] }): Promise<void> {
+      await inventory.reserve(input.orderId, input.lines);
+    },
+
+    /** Undo of reserveStock: returns every reserved unit of the order (a no-op when none). */
+    async releaseStock(input: { orderId: string }): Promise<void> {
+      await inventory.release(input.orderId);
+    },
+
+    async holdVoucher(input: { code: string; buyerId: string; orderId: string }): Promise<void> {
+      try {
+        await vouchers.hold(input.code, input.buyerId, input.orderId);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && code.startsWith('VOUCHER_')) deps.metrics?.voucherLockFailure(code);
+        throw err;
+      }
+    },
+
+    /** Undo of holdVoucher: frees every hold of the order (a no-op when none). */
+    async releaseVouchers(input: { orderId: string }): Promise<void> {
+      await vouchers.release(input.orderId);
+    },
+
+    async chargePayment(input: { orderId: string; amountMinor: number; currency: string; token: string }): Promise<{ status: 'succeeded' | 'processing'; paymentId: string | null }> {
+      const result = await payments.charge(input.orderId, input.amountMinor, input.currency, input.token);
+      return { status: result.status, paymentId: result.paymentId };
+    },
+
+    /**
+     * Undo of chargePayment: refunds what was captured, per seller parcel (the refunds sum to the
+     * grand total). A payment still processing cannot be refunded yet: throwing makes Temporal ask
+     * again later, so a charge that succeeds after the saga gave up is still returned.
+     */
+    async refundCharge(input: { orderId: string; parcels: { sellerId: string; amountMinor: number }[] }): Promise<{ refundedMinor: number }> {
+      const payment = await payments.getPayment(input.orderId, { refresh: true });
+      if (!payment || payment.status === 'declined' || payment.status === 'failed') return { refundedMinor: 0 };
+      if (payment.status !== 'succeeded') throw new Error(`payment of order ${input.orderId} is ${payment.status}; refund once it settles`);
+      let refundedMinor = 0;
+      for (const parcel of input.parcels) {
+        if (parcel.amountMinor === 0) continue;
+        await payments.refund(input.orderId, parcel.sellerId, parcel.amountMinor);
+        refundedMinor += parcel.amountMinor;
+      }
+      return { refundedMinor };
+    },
+
+    async createEscrow(input: { orderId: string; pricing: PriceBreakdown }): Promise<void> {
+      await ledger.createEscrow(input.orderId, input.pricing);
+    },
+
+    async commitStock(input: { orderId: string }): Promise<void> {
+      await inventory.commit(input.orderId);
+    },
+
+    async consumeVouchers(input: { orderId: string }): Promise<void> {
+      await vouchers.consume(input.orderId);
+    },
+
+    async createParcels(input: { orderId: string; parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[] }): Promise<void> {
+      await orders.createParcels(input.orderId, input.parcels);
+    },
+
+    async setParcelStatus(input: { orderId: string; sellerId: string; status: ParcelStatus; autoReleaseAt?: string }): Promise<void> {
+      await orders.setParcelStatus(input.orderId, input.sellerId, input.status, input.autoReleaseAt);
+    },
+
+    /** Escrow -> seller payable, commission, tax; then the payout transfer when the gateway makes one. */
+    async releaseParcelFunds(input: { orderId: string; sellerId: string; payoutMinor: number; currency: string }): Promise<void> {
+      await ledger.releaseParcel(input.orderId, input.sellerId);
+      if (deps.payoutsEnabled && input.payoutMinor > 0) {
+        await payments.payout(input.orderId, input.sellerId, input.payoutMinor);
+        await ledger.recordPayoutPaid(input.orderId, input.sellerId);
+      }
+    },
+
+    /**
+     * Returns a parcel's customerPaid to the buyer. The ledger entry comes first: the ledger is what
+     * refuses to refund a parcel already released, so no PSP refund can follow a release.
+     */
+    async refundParcel(input: { orderId: string; sellerId: string; amountMinor: number }): Promise<void> {
+      await refundParcelMoney(input);
+    },
+
+    /**
+     * Undo of createEscrow: every parcel's escrow goes back to the buyer (ledger and PSP refund).
+     * A no-op when the escrow was never created; the charge's own undo then finds the refunds done.
+     */
+    async refundEscrow(input: { orderId: string; parcels: { sellerId: string; amountMinor: number }[] }): Promise<void> {
+      if (!(await ledger.getEntry(ledgerKeys.escrow(input.orderId)))) return;
+      for (const parcel of input.parcels) await refundParcelMoney({ orderId: input.orderId, ...parcel });
+    },
+
+    async restockParcel(input: { orderId: string; sellerId: string }): Promise<void> {
+      await inventory.restock(input.orderId, input.sellerId);
+    },
+  });
+}
+
+export type CheckoutActivities = ReturnType<typeof createCheckoutActivities>;

@@ -1,0 +1,126 @@
+/**
+ * What the app needs from the rest of the system, as narrow interfaces ("ports"). api/wiring.ts
+ * builds them from the real services; the app itself never constructs a client or a pool, so tests
+ * wire real services, a real Temporal client and their own configuration.
+ */
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { OrdersService, OrderRecord } from '../services/orders';
+import type { PaymentsService } from '../services/payments';
+import type { CampaignInput, PricingConfigInput, ProductInput, PromotionInput, SellerInput } from '../services/catalog';
+import type { VoucherInputBody } from '../services/vouchers/schemas';
+import type { PriceBreakdown } from '../pricing';
+import type { CheckoutItem, CheckoutSettings } from '../workflows/contract';
+import type { Probes } from './health';
+import type { HttpMetrics } from './observability';
+
+export interface CartLine {
+  sku: string;
+  sellerId: string;
+  name: string;
+  category: string;
+  unitPrice: number;
+  quantity: number;
+}
+
+/** GET /v1/cart (api-contract.md): lines with catalog prices, voucher codes, and the priced breakdown. */
+export interface CartView {
+  userId: string;
+  items: CartLine[];
+  vouchers: string[];
+  /** null for an empty cart. */
+  pricing: PriceBreakdown | null;
+}
+
+export interface CartPort {
+  get(userId: string): Promise<CartView>;
+  addItem(userId: string, sku: string, quantity: number): Promise<CartView>;
+  setQuantity(userId: string, sku: string, quantity: number): Promise<CartView>;
+  removeItem(userId: string, sku: string): Promise<CartView>;
+  /** Throws a 422 BusinessError VOUCHER_* when the voucher cannot be applied. */
+  addVoucher(userId: string, code: string): Promise<CartView>;
+  removeVoucher(userId: string, code: string): Promise<CartView>;
+}
+
+export interface CheckoutSnapshot {
+  items: CheckoutItem[];
+  voucherCodes: string[];
+}
+
+export interface CheckoutPort {
+  /** The caller's cart as the checkout saga gets it. */
+  snapshot(userId: string): Promise<CheckoutSnapshot>;
+  /** Prices a snapshot exactly as the saga will (catalog prices, validated vouchers). */
+  quote(userId: string, snapshot: CheckoutSnapshot): Promise<PriceBreakdown>;
+}
+
+/** Catalog administration of api-contract.md; bodies arrive validated by the API's schemas. */
+export interface AdminPort {
+  putSeller(sellerId: string, body: SellerInput): Promise<unknown>;
+  putProduct(sku: string, body: ProductInput): Promise<unknown>;
+  getProduct(sku: string): Promise<unknown>;
+  putVoucher(code: string, body: VoucherInputBody): Promise<unknown>;
+  getVoucher(code: string): Promise<unknown>;
+  putPromotion(id: string, body: PromotionInput): Promise<unknown>;
+  putCampaign(id: string, body: CampaignInput): Promise<unknown>;
+  putPricingConfig(body: PricingConfigInput): Promise<unknown>;
+}
+
+/** An order found by its buyer's idempotency key, with the hash of the request that made it. */
+export interface CheckoutRequestRecord {
+  order: OrderRecord;
+  requestHash: string | null;
+}
+
+export interface OrdersPort extends Pick<OrdersService, 'getOrder' | 'findOrder' | 'listOrders' | 'acceptCheckoutRequest'> {
+  /** The order a buyer's idempotency key made, without creating anything. */
+  findCheckoutRequest(buyerId: string, idempotencyKey: string): Promise<CheckoutRequestRecord | undefined>;
+}
+
+export type PaymentsPort = Pick<PaymentsService, 'handleWebhook' | 'signatureHeader'>;
+
+export interface ApiConfig {
+  jwtSecret: string;
+  taskQueue: string;
+  /** How long POST /v1/checkouts waits for the saga to settle before answering 202. */
+  checkoutWaitMs: number;
+  /** Per-user checkout requests allowed per window (429 beyond). */
+  checkoutRateLimit: { limit: number; windowMs: number };
+  /** Largest accepted JSON body (bytes); larger is 413. */
+  bodyLimitBytes: number;
+  /** Deadline of one workflow query (order saga progress) before falling back to the database. */
+  queryTimeoutMs: number;
+  /**
+   * Saga periods passed to every checkout (payment webhook wait, ship-by, auto-release); absent
+   * ones take the workflow's defaults (15 minutes, 3 days, 7 days).
+   */
+  checkoutSettings?: Partial<CheckoutSettings>;
+}
+
+export const apiDefaults = {
+  checkoutWaitMs: 2000,
+  checkoutRateLimit: { limit: 30, windowMs: 60_000 },
+  bodyLimitBytes: 64 * 1024,
+  queryTimeoutMs: 1500,
+} as const;
+
+/**
+ * The app mounts the routes whose dependencies it is given: health alone needs only probes; the
+ * order routes need `orders` and `temporal`; checkout needs those and `checkout`; and so on.
+ * Production (api/main.ts) wires everything.
+ */
+export interface AppDeps {
+  probes: Probes;
+  /** Defaults: apiDefaults, and JWT_SECRET / TEMPORAL_TASK_QUEUE from the environment (lib/config.ts). */
+  config?: Partial<ApiConfig>;
+  /** Default: a silent logger. */
+  logger?: Logger;
+  /** Default: a fresh registry per app. */
+  metrics?: HttpMetrics;
+  temporal?: Client;
+  orders?: OrdersPort;
+  payments?: PaymentsPort;
+  cart?: CartPort;
+  checkout?: CheckoutPort;
+  admin?: AdminPort;
+}

@@ -1,0 +1,15 @@
+/** Catalog service: sellers, products, promotions, campaigns, pricing configuration. See docs/services.md. */
+export {
+  createCatalogService,
+  type CatalogDeps,
+  type CatalogPricing,
+  type CatalogService,
+  type CategoryCampaign,
+  type PricingConfig,
+  type PricingRequestLine,
+  type Product,
+  type ProductWithStock,
+  type Seller,
+  type SellerPromotion,
+} from './service';
+export type { CampaignInput, PricingConfigInput, ProductInput, PromotionInput, SellerInput } from './schemas';

@@ -1,0 +1,282 @@
+/**
+ * Inventory benchmark: `npm run bench:inventory`.
+ *
+ * Reservations per second through the inventory service (one unit per call, a new order each time)
+ * on one hot SKU stored as a single row, on one hot SKU split into buckets, and on 10,000 random
+ * SKUs, at concurrency 8, 32 and 64. Next to each figure: the raw ceiling of the same server in the
+ * same run, measured by pgbench running a one-statement conditional UPDATE on the same rows with as
+ * many connections, and the ratio service / raw. Then a sell-out run per layout (more attempts than
+ * units) counts oversold units, which must be 0. Results: bench/results/inventory.json.
+ *
+ * It uses its own database (`checkout_bench`, created, migrated and dropped again; or
+ * BENCH_DATABASE_URL, whose rows it deletes), bounds every run (BENCH_SECONDS per timed run,
+ * default 4; about two minutes in total) and prints progress.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Pool } from 'pg';
+import { createPool, toSafeInt } from '../../db/pool';
+import { BusinessError } from '../../lib/errors';
+import { createInventoryService } from './index';
+import {
+  benchDatabaseUrl,
+  dropBenchDatabase,
+  findTool,
+  log as benchLog,
+  machineInfo,
+  prepareBenchDatabase,
+  ratio,
+  runLoad,
+  runSeconds,
+  runTool,
+  writeResults,
+  type LoadResult,
+} from './bench-support';
+
+const log = (line: string): void => benchLog('inventory', line);
+
+const concurrencies = [8, 32, 64] as const;
+const randomSkuCount = 10_000;
+const hotBucketCount = Number(process.env.BENCH_BUCKETS ?? 64);
+const sellOut = { units: 2_000, attempts: 3_000, concurrency: 64 } as const;
+const warmupMs = 500;
+/** Far more stock than any timed run can reserve, so throughput runs never sell out. */
+const plentifulUnits = 100_000_000_000;
+
+const prefix = `bench-${Date.now().toString(36)}`;
+const sellerId = `${prefix}-seller`;
+const hotSku = `${prefix}-hot`;
+const bucketedSku = `${prefix}-hotb`;
+const randomSku = (n: number): string => `${prefix}-r${n}`;
+
+type Scenario = 'hotSingleRow' | 'hotBucketed' | 'random10k';
+
+interface ScenarioRun {
+  concurrency: number;
+  service: { reservationsPerSecond: number; ok: number; refused: number; errors: number; firstError?: string };
+  raw: { updatesPerSecond: number };
+  ratio: number | null;
+}
+
+async function setUp(pool: Pool): Promise<void> {
+  log(`creating seller, 2 hot SKUs and ${randomSkuCount} random SKUs (prefix ${prefix})`);
+  await pool.query('INSERT INTO sellers (seller_id, name, shipping_fee_minor) VALUES ($1, $2, 0)', [sellerId, 'Bench seller']);
+  await pool.query(
+    `INSERT INTO products (sku, seller_id, name, category, unit_price_minor, currency)
+     SELECT s, $2, 'Bench product', 'bench', 1000, 'USD'
+       FROM unnest($1::text[]) AS s`,
+    [[hotSku, bucketedSku, ...Array.from({ length: randomSkuCount }, (_, i) => randomSku(i + 1))], sellerId],
+  );
+  await pool.query('SELECT inventory_set_stock(sku, $2) FROM products WHERE seller_id = $1', [sellerId, plentifulUnits]);
+  await pool.query('SELECT inventory_set_bucket_count($1, $2)', [bucketedSku, hotBucketCount]);
+  await pool.query('VACUUM ANALYZE inventory_buckets');
+}
+
+function pgbenchScript(scenario: Scenario): string {
+  switch (scenario) {
+    case 'hotSingleRow':
+      return `UPDATE inventory_buckets SET reserved = reserved + 1 WHERE sku = '${hotSku}' AND bucket_no = 0 AND on_hand - reserved >= 1;\n`;
+    case 'hotBucketed':
+      return (
+        `\\set b random(0, ${hotBucketCount - 1})\n` +
+        `UPDATE inventory_buckets SET reserved = reserved + 1 WHERE sku = '${bucketedSku}' AND bucket_no = :b AND on_hand - reserved >= 1;\n`
+      );
+    case 'random10k':
+      return (
+        `\\set n random(1, ${randomSkuCount})\n` +
+        `UPDATE inventory_buckets SET reserved = reserved + 1 WHERE sku = '${prefix}-r' || :n AND bucket_no = 0 AND on_hand - reserved >= 1;\n`
+      );
+  }
+}
+
+/** The raw ceiling: pgbench, prepared statements, `concurrency` connections, same duration. */
+function rawUpdatesPerSecond(databaseUrl: string, scenario: Scenario, concurrency: number, seconds: number, dir: string): number {
+  const script = path.join(dir, `${scenario}.sql`);
+  writeFileSync(script, pgbenchScript(scenario));
+  const url = new URL(databaseUrl);
+  const args = [
+    '-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username),
+    '-n', '-M', 'prepared', '-c', String(concurrency), '-j', String(Math.min(concurrency, os.cpus().length)),
+    '-T', String(seconds), '-f', script, decodeURIComponent(url.pathname.slice(1)),
+  ];
+  const env = { ...process.env, PGPASSWORD: decodeURIComponent(url.password) };
+  const output = runTool(findTool('pgbench'), args, (seconds + 60) * 1000, env);
+  const match = /tps = ([\d.]+) \(without initial connection time\)/.exec(output);
+  if (!match?.[1]) throw new Error(`could not read tps from pgbench:\n${output}`);
+  return Math.round(Number(match[1]));
+}
+
+function skuFor(scenario: Scenario): () => string {
+  if (scenario === 'hotSingleRow') return () => hotSku;
+  if (scenario === 'hotBucketed') return () => bucketedSku;
+  return () => randomSku(1 + Math.floor(Math.random() * randomSkuCount));
+}
+
+const isRefusal = (err: unknown): boolean => err instanceof BusinessError;
+
+async function serviceRun(databaseUrl: string, scenario: Scenario, concurrency: number, seconds: number): Promise<LoadResult> {
+  const pool = createPool(databaseUrl, { max: concurrency });
+  const inventory = createInventoryService({ pool });
+  const pickSku = skuFor(scenario);
+  const orderId = (tag: string, worker: number, i: number): string => `${prefix}-${scenario}-${concurrency}-${tag}-${worker}-${i}`;
+  try {
+    await runLoad({
+      concurrency,
+      durationMs: warmupMs,
+      operation: (w, i) => inventory.reserve(orderId('w', w, i), [{ sku: pickSku(), quantity: 1 }]),
+      isRefusal,
+    });
+    return await runLoad({
+      concurrency,
+      durationMs: seconds * 1000,
+      operation: (w, i) => inventory.reserve(orderId('m', w, i), [{ sku: pickSku(), quantity: 1 }]),
+      isRefusal,
+    });
+  } finally {
+    await pool.end();
+  }
+}
+
+interface SellOutResult {
+  layout: string;
+  bucketCount: number;
+  units: number;
+  attempts: number;
+  succeeded: number;
+  refused: number;
+  errors: number;
+  oversold: number;
+  consistent: boolean;
+  stock: { onHand: number; reserved: number; sold: number };
+}
+
+/** More concurrent attempts than units: exactly `units` may succeed; the rest are refusals. */
+async function sellOutRun(databaseUrl: string, bucketCount: number): Promise<SellOutResult> {
+  const pool = createPool(databaseUrl, { max: sellOut.concurrency });
+  const inventory = createInventoryService({ pool });
+  const sku = `${prefix}-sellout-${bucketCount}`;
+  try {
+    await pool.query(
+      `INSERT INTO products (sku, seller_id, name, category, unit_price_minor, currency) VALUES ($1, $2, 'Sell-out', 'bench', 1000, 'USD')`,
+      [sku, sellerId],
+    );
+    await pool.query('SELECT inventory_set_stock($1, $2)', [sku, sellOut.units]);
+    if (bucketCount > 1) await inventory.setBucketCount(sku, bucketCount);
+    const load = await runLoad({
+      concurrency: sellOut.concurrency,
+      durationMs: 60_000,
+      callsMax: sellOut.attempts,
+      operation: (w, i) => inventory.reserve(`${sku}-${w}-${i}`, [{ sku, quantity: 1 }]),
+      isRefusal,
+    });
+    const { rows } = await pool.query<{ on_hand: string; reserved: string; sold: string; lines: string; claimed: string }>(
+      `SELECT (SELECT sum(on_hand) FROM inventory_buckets WHERE sku = $1) AS on_hand,
+              (SELECT sum(reserved) FROM inventory_buckets WHERE sku = $1) AS reserved,
+              (SELECT sum(sold) FROM inventory_buckets WHERE sku = $1) AS sold,
+              (SELECT count(*) FROM inventory_reservations WHERE sku = $1 AND status = 'reserved') AS lines,
+              (SELECT coalesce(sum(quantity), 0) FROM inventory_reservations WHERE sku = $1 AND status = 'reserved') AS claimed`,
+      [sku],
+    );
+    const row = rows[0];
+    const stock = { onHand: toSafeInt(row?.on_hand ?? 0), reserved: toSafeInt(row?.reserved ?? 0), sold: toSafeInt(row?.sold ?? 0) };
+    const claimed = toSafeInt(row?.claimed ?? 0);
+    return {
+      layout: bucketCount > 1 ? 'bucketed' : 'singleRow',
+      bucketCount,
+      units: sellOut.units,
+      attempts: load.ok + load.refused + load.errors,
+      succeeded: load.ok,
+      refused: load.refused,
+      errors: load.errors,
+      oversold: Math.max(0, load.ok - sellOut.units) + Math.max(0, stock.reserved - stock.onHand),
+      consistent: claimed === stock.reserved && claimed === load.ok && stock.onHand === sellOut.units,
+      stock,
+    };
+  } finally {
+    await pool.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const seconds = runSeconds(4);
+  const databaseUrl = benchDatabaseUrl();
+  const ownDatabase = !process.env.BENCH_DATABASE_URL;
+  log(`database ${new URL(databaseUrl).pathname.slice(1)}; ${seconds} s per timed run; hot SKU buckets: ${hotBucketCount}`);
+  const created = ownDatabase ? await prepareBenchDatabase(databaseUrl) : false;
+  const setupPool = createPool(databaseUrl, { max: 4 });
+  const scriptDir = mkdtempSync(path.join(os.tmpdir(), 'bench-inventory-'));
+  try {
+    await setUp(setupPool);
+    const scenarios: Record<Scenario, ScenarioRun[]> = { hotSingleRow: [], hotBucketed: [], random10k: [] };
+    for (const scenario of Object.keys(scenarios) as Scenario[]) {
+      for (const concurrency of concurrencies) {
+        const service = await serviceRun(databaseUrl, scenario, concurrency, seconds);
+        const raw = rawUpdatesPerSecond(databaseUrl, scenario, concurrency, seconds, scriptDir);
+        const run: ScenarioRun = {
+          concurrency,
+          service: { reservationsPerSecond: service.perSecond, ok: service.ok, refused: service.refused, errors: service.errors, firstError: service.firstError },
+          raw: { updatesPerSecond: raw },
+          ratio: ratio(service.perSecond, raw),
+        };
+        scenarios[scenario].push(run);
+        log(`${scenario.padEnd(12)} c=${String(concurrency).padStart(2)}: service ${service.perSecond}/s, raw pgbench ${raw}/s, ratio ${run.ratio} (errors ${service.errors})`);
+      }
+    }
+    log(`sell-out: ${sellOut.attempts} attempts for ${sellOut.units} units at concurrency ${sellOut.concurrency}`);
+    const sellOuts = [await sellOutRun(databaseUrl, 1), await sellOutRun(databaseUrl, hotBucketCount)];
+    for (const s of sellOuts) {
+      log(`sell-out ${s.layout}: ${s.succeeded} succeeded, ${s.refused} refused, oversold ${s.oversold}, consistent ${s.consistent}`);
+    }
+    const bucketedVsSingle = concurrencies.map((c, i) => ({
+      concurrency: c,
+      factor: ratio(scenarios.hotBucketed[i]?.service.reservationsPerSecond ?? 0, scenarios.hotSingleRow[i]?.service.reservationsPerSecond ?? 0),
+    }));
+    const result = {
+      benchmark: 'inventory',
+      at: new Date().toISOString(),
+      machine: machineInfo(),
+      secondsPerRun: seconds,
+      hotBucketCount,
+      unit: 'reservations (service) or conditional updates (raw pgbench) per second; 1 unit per call, a new order per call',
+      scenarios,
+      goals: {
+        hotSingleRowServiceVsRawAtLeast: 0.5,
+        hotSingleRowRatios: scenarios.hotSingleRow.map((r) => ({ concurrency: r.concurrency, ratio: r.ratio })),
+        bucketedVsSingleRowServiceAtLeast: 2,
+        bucketedVsSingleRow: bucketedVsSingle,
+      },
+      sellOut: sellOuts,
+      oversold: sellOuts.reduce((sum, s) => sum + s.oversold, 0),
+      totalSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    log(`bucketed vs single row (service): ${bucketedVsSingle.map((b) => `c=${b.concurrency} x${b.factor}`).join(', ')}`);
+    log(`oversold units: ${result.oversold}; wrote ${writeResults('inventory', result)} in ${result.totalSeconds} s`);
+    if (result.oversold !== 0 || sellOuts.some((s) => !s.consistent)) process.exitCode = 1;
+  } finally {
+    rmSync(scriptDir, { recursive: true, force: true });
+    await cleanUp(setupPool, databaseUrl, created);
+  }
+}
+
+async function cleanUp(pool: Pool, databaseUrl: string, created: boolean): Promise<void> {
+  if (created) {
+    await pool.end();
+    await dropBenchDatabase(databaseUrl);
+    log('dropped the bench database');
+    return;
+  }
+  await pool.query(`DELETE FROM inventory_reservations WHERE order_id LIKE $1`, [`${prefix}-%`]);
+  await pool.query(`DELETE FROM inventory_buckets WHERE sku LIKE $1`, [`${prefix}-%`]);
+  await pool.query(`DELETE FROM inventory_items WHERE sku LIKE $1`, [`${prefix}-%`]);
+  await pool.query(`DELETE FROM products WHERE sku LIKE $1`, [`${prefix}-%`]);
+  await pool.query(`DELETE FROM sellers WHERE seller_id = $1`, [sellerId]);
+  await pool.end();
+  log('deleted the bench rows');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

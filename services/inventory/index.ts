@@ -1,0 +1,15 @@
+/** Inventory service: stock per SKU on Postgres, reservations per (order, sku). See docs/services.md. */
+export {
+  createInventoryService,
+  type BucketLevels,
+  type InventoryDeps,
+  type InventoryService,
+  type Reservation,
+  type ReservationLine,
+  type ReservationLineStatus,
+  type ReserveLine,
+  type ShortLine,
+  type StockLayout,
+  type StockLevels,
+  type StockMovement,
+} from './service';

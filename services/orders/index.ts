@@ -1,0 +1,1 @@
+export { createOrdersService, type OrdersService, type OrderRecord, type ParcelRecord, type OrderPage } from './service';

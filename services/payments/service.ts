@@ -1,0 +1,244 @@
+/**
+ * The payments service the checkout activities call: one charge per order, one refund and one
+ * payout per seller parcel, and verified, de-duplicated webhooks. Every call to the PSP carries an
+ * idempotency key derived from business ids, and is recorded in Postgres before it is made, so any
+ * retry (ours, Temporal's, a worker crash and restart) finds the earlier call instead of repeating it.
+ */
+import type { Pool } from 'pg';
+import { BusinessError, NotFoundError, ValidationError, type FieldIssue } from '../../lib/errors';
+import * as store from './store';
+import type { ChargeResult, GatewayCharge, PaymentEvent, PaymentGateway, PaymentRecord, PayoutResult, RefundResult, WebhookOutcome } from './types';
+
+export interface PaymentsDeps {
+  pool: Pool;
+  gateway: PaymentGateway;
+  /** Milliseconds since the epoch; injectable so tests can check the webhook timestamp tolerance. */
+  clock?: () => number;
+}
+
+export interface PaymentsService {
+  /** The HTTP header that carries the active gateway's webhook signature (lower case). */
+  readonly signatureHeader: string;
+  /**
+   * Charges an order once (idempotency key `charge:<orderId>`). Resolves with `succeeded` or
+   * `processing` (the outcome then arrives by webhook); throws BusinessError PAYMENT_DECLINED
+   * (non-retryable) when the payment is declined or failed, and a plain Error when the PSP could
+   * not be reached (retry: the same key finds the same charge).
+   */
+  charge(orderId: string, amountMinor: number, currency: string, token: string): Promise<ChargeResult>;
+  /** Refunds one seller parcel (key `refund:<orderId>:<sellerId>`); never more than was charged in total. */
+  refund(orderId: string, sellerId: string, amountMinor: number): Promise<RefundResult>;
+  /** Pays a released parcel out to the seller's connected account (key `payout:<orderId>:<sellerId>`). */
+  payout(orderId: string, sellerId: string, amountMinor: number): Promise<PayoutResult>;
+  /** The order's payment, refreshed from the PSP while it is processing (unless refresh is false); null if none. */
+  getPayment(orderId: string, options?: { refresh?: boolean }): Promise<PaymentRecord | null>;
+  /** Verifies a webhook's signature and parses it (INVALID_SIGNATURE otherwise); undefined for ignored types. */
+  verifyWebhook(rawBody: string | Buffer, signature: string | undefined): PaymentEvent | undefined;
+  /** Stores a verified event; true when its id is new. */
+  recordWebhookEvent(event: PaymentEvent): Promise<boolean>;
+  /** verifyWebhook + recordWebhookEvent + its effect on the records, the last two in one transaction. */
+  handleWebhook(rawBody: string | Buffer, signature: string | undefined): Promise<WebhookOutcome>;
+}
+
+/** Limits of the inputs (ids become part of PSP idempotency keys, at most 255 characters). */
+export const paymentLimits = { idLengthMax: 100, tokenLengthMax: 255, amountMaxMinor: Number.MAX_SAFE_INTEGER } as const;
+
+/** Percent-encoding keeps keys unambiguous whatever the ids contain (a ':' never acts as a separator). */
+const part = (id: string): string => encodeURIComponent(id);
+
+export const paymentKeys = {
+  charge: (orderId: string): string => `charge:${part(orderId)}`,
+  refund: (orderId: string, sellerId: string): string => `refund:${part(orderId)}:${part(sellerId)}`,
+  payout: (orderId: string, sellerId: string): string => `payout:${part(orderId)}:${part(sellerId)}`,
+} as const;
+
+function idIssue(value: unknown, path: string, issues: FieldIssue[]): void {
+  const ok = typeof value === 'string' && value.length > 0 && value.length <= paymentLimits.idLengthMax && /^[^\p{Cc}]+$/u.test(value);
+  if (!ok) issues.push({ path, message: `must be 1-${paymentLimits.idLengthMax} printable characters` });
+  else {
+    try {
+      part(value);
+    } catch {
+      issues.push({ path, message: 'must be valid Unicode text' });
+    }
+  }
+}
+
+function amountIssue(value: unknown, path: string, issues: FieldIssue[]): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    issues.push({ path, message: 'must be a non-negative integer of minor units' });
+  }
+}
+
+function check(issues: FieldIssue[]): void {
+  if (issues.length > 0) throw new ValidationError(issues);
+}
+
+function declined(payment: PaymentRecord): BusinessError {
+  return new BusinessError('PAYMENT_DECLINED', `the payment of order ${payment.orderId} was ${payment.status === 'failed' ? 'not completed' : 'declined'}`, {
+    orderId: payment.orderId,
+    paymentId: payment.paymentId,
+    status: payment.status,
+    declineCode: payment.declineCode,
+  });
+}
+
+function toChargeResult(payment: PaymentRecord): ChargeResult {
+  if (payment.status === 'declined' || payment.status === 'failed') throw declined(payment);
+  if (payment.status === 'pending') {
+    // Not an outcome: the PSP has not answered yet. A plain Error, so the caller retries with the same key.
+    throw new Error(`the charge of order ${payment.orderId} is still pending at the payment service provider`);
+  }
+  return { orderId: payment.orderId, paymentId: payment.paymentId, status: payment.status, amountMinor: payment.amountMinor, currency: payment.currency };
+}
+
+export function createPaymentsService({ pool, gateway, clock = Date.now }: PaymentsDeps): PaymentsService {
+  /** Records what the PSP said, never moving backwards, and asserts one PSP payment per order. */
+  async function record(orderId: string, charge: GatewayCharge): Promise<PaymentRecord> {
+    const updated = await store.recordCharge(pool, orderId, charge);
+    const payment = updated ?? (await store.findPayment(pool, orderId));
+    if (!payment) throw new Error(`payment of order ${orderId} disappeared`);
+    if (charge.paymentId !== '' && payment.paymentId !== null && payment.paymentId !== charge.paymentId) {
+      // Must never happen: the same idempotency key always finds the same PSP payment.
+      throw new Error(`order ${orderId} has two PSP payments: ${payment.paymentId} and ${charge.paymentId}`);
+    }
+    return payment;
+  }
+
+  async function refresh(payment: PaymentRecord): Promise<PaymentRecord> {
+    if (payment.status !== 'processing' || payment.paymentId === null) return payment;
+    return record(payment.orderId, await gateway.getCharge(payment.paymentId));
+  }
+
+  return {
+    signatureHeader: gateway.signatureHeader,
+
+    async charge(orderId, amountMinor, currency, token) {
+      const issues: FieldIssue[] = [];
+      idIssue(orderId, 'orderId', issues);
+      amountIssue(amountMinor, 'amountMinor', issues);
+      if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) issues.push({ path: 'currency', message: 'must be an upper-case ISO 4217 code' });
+      if (typeof token !== 'string' || token.length === 0 || token.length > paymentLimits.tokenLengthMax) issues.push({ path: 'token', message: 'must be a payment token' });
+      check(issues);
+
+      const idempotencyKey = paymentKeys.charge(orderId);
+      // A zero total (fully discounted order) needs no card charge: it succeeds without the PSP.
+      const via = amountMinor === 0 ? 'none' : gateway.name;
+      let payment = await store.ensurePayment(pool, { orderId, gateway: via, idempotencyKey, amountMinor, currency });
+      if (payment.amountMinor !== amountMinor || payment.currency !== currency) {
+        throw new BusinessError(
+          'IDEMPOTENCY_KEY_REUSED',
+          `order ${orderId} was already charged ${payment.amountMinor} ${payment.currency}, not ${amountMinor} ${currency}`,
+          { orderId, amountMinor: payment.amountMinor, currency: payment.currency },
+          'conflict',
+        );
+      }
+      if (payment.status === 'pending' && payment.gateway === 'none') {
+        payment = await record(orderId, { paymentId: '', status: 'succeeded', amountMinor, currency, declineCode: null });
+      } else if (payment.status === 'processing') {
+        payment = await refresh(payment);
+      } else if (payment.status === 'pending') {
+        const charge = await gateway.charge({ idempotencyKey, orderId, amountMinor, currency, token });
+        if (charge.status !== 'declined' && (charge.amountMinor !== amountMinor || charge.currency !== currency)) {
+          throw new Error(`the PSP reports ${charge.amountMinor} ${charge.currency} for order ${orderId}, expected ${amountMinor} ${currency}`);
+        }
+        payment = await record(orderId, charge);
+      }
+      return toChargeResult(payment);
+    },
+
+    async refund(orderId, sellerId, amountMinor) {
+      const issues: FieldIssue[] = [];
+      idIssue(orderId, 'orderId', issues);
+      idIssue(sellerId, 'sellerId', issues);
+      amountIssue(amountMinor, 'amountMinor', issues);
+      check(issues);
+      if (amountMinor === 0) return { orderId, sellerId, refundId: null, status: 'succeeded', amountMinor };
+
+      const payment = await store.findPayment(pool, orderId);
+      if (!payment) throw new NotFoundError('payment', orderId);
+      const idempotencyKey = paymentKeys.refund(orderId, sellerId);
+      await store.inTransaction(pool, async (client) => {
+        if ((await store.reserveRefund(client, { orderId, sellerId, idempotencyKey, amountMinor })) !== 'exceeds') return;
+        const now = await store.findPayment(client, orderId);
+        if (now?.status !== 'succeeded') {
+          throw new BusinessError('INVALID_STATE', `the payment of order ${orderId} is ${now?.status ?? 'missing'}; only a succeeded payment can be refunded`, { orderId }, 'conflict');
+        }
+        throw new BusinessError('REFUND_EXCEEDS_CHARGE', `refunding ${amountMinor} more would exceed the charge of order ${orderId}`, {
+          orderId,
+          sellerId,
+          amountMinor,
+          chargedMinor: now.amountMinor,
+          refundedMinor: now.refundedMinor,
+        });
+      });
+      const row = await store.findRefund(pool, orderId, sellerId);
+      if (!row) throw new Error(`refund of parcel ${sellerId} of order ${orderId} was neither inserted nor found`);
+      if (Number(row.amount_minor) !== amountMinor) {
+        throw new BusinessError('IDEMPOTENCY_KEY_REUSED', `parcel ${sellerId} of order ${orderId} was already refunded ${row.amount_minor}`, { orderId, sellerId }, 'conflict');
+      }
+      if (row.status === 'succeeded') return { orderId, sellerId, refundId: row.refund_id, status: 'succeeded', amountMinor };
+      if (payment.paymentId === null) throw new Error(`order ${orderId} has no PSP payment to refund`);
+
+      const refund = await gateway.refund({ idempotencyKey: row.idempotency_key, paymentId: payment.paymentId, orderId, sellerId, amountMinor });
+      const recorded = await store.recordRefund(pool, orderId, sellerId, refund.refundId, refund.status);
+      const status = recorded?.status ?? refund.status;
+      if (status === 'failed') {
+        throw new BusinessError('REFUND_FAILED', `the PSP could not refund parcel ${sellerId} of order ${orderId}`, { orderId, sellerId, refundId: refund.refundId });
+      }
+      return { orderId, sellerId, refundId: refund.refundId, status, amountMinor };
+    },
+
+    async payout(orderId, sellerId, amountMinor) {
+      const issues: FieldIssue[] = [];
+      idIssue(orderId, 'orderId', issues);
+      idIssue(sellerId, 'sellerId', issues);
+      amountIssue(amountMinor, 'amountMinor', issues);
+      check(issues);
+      const payment = await store.findPayment(pool, orderId);
+      if (!payment) throw new NotFoundError('payment', orderId);
+      if (amountMinor === 0) return { orderId, sellerId, transferId: null, amountMinor, currency: payment.currency };
+      const destination = await gateway.sellerDestination(sellerId);
+      const idempotencyKey = paymentKeys.payout(orderId, sellerId);
+      const row = await store.ensurePayout(pool, { orderId, sellerId, idempotencyKey, amountMinor, destination });
+      if (!row) throw new BusinessError('INVALID_STATE', `the payment of order ${orderId} has not succeeded`, { orderId }, 'conflict');
+      if (Number(row.amount_minor) !== amountMinor) {
+        throw new BusinessError('IDEMPOTENCY_KEY_REUSED', `parcel ${sellerId} of order ${orderId} was already paid out ${row.amount_minor}`, { orderId, sellerId }, 'conflict');
+      }
+      let transferId = row.transfer_id;
+      if (row.status !== 'succeeded') {
+        const transfer = await gateway.transfer({ idempotencyKey, orderId, sellerId, destination: row.destination, amountMinor, currency: row.currency });
+        await store.recordPayout(pool, orderId, sellerId, transfer.transferId);
+        transferId = transfer.transferId;
+      }
+      return { orderId, sellerId, transferId, amountMinor, currency: row.currency };
+    },
+
+    async getPayment(orderId, options = {}) {
+      const payment = await store.findPayment(pool, orderId);
+      if (!payment) return null;
+      return options.refresh === false ? payment : refresh(payment);
+    },
+
+    verifyWebhook(rawBody, signature) {
+      return gateway.parseWebhook(rawBody, signature, clock());
+    },
+
+    recordWebhookEvent(event) {
+      return store.insertEvent(pool, event);
+    },
+
+    async handleWebhook(rawBody, signature) {
+      const event = gateway.parseWebhook(rawBody, signature, clock());
+      if (!event) return { event: undefined, isNew: false, applied: false, knownOrder: false };
+      // Recording the event and applying it commit together: a crash in between must not leave an
+      // event that is "seen" (so never applied again) but had no effect.
+      return store.inTransaction(pool, async (client) => {
+        const isNew = await store.insertEvent(client, event);
+        const knownOrder = await store.orderHasPayment(client, event.data.orderId);
+        const applied = isNew && knownOrder ? await store.applyEvent(client, event) : false;
+        return { event, isNew, applied, knownOrder };
+      });
+    },
+  };
+}

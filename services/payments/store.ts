@@ -1,0 +1,249 @@
+/**
+ * SQL of the payments service. Every write is a single conditional statement keyed by business ids
+ * (order, seller, event id); status changes only move forward:
+ *
+ *   pending -> processing -> succeeded | failed        pending -> succeeded | declined | failed
+ *
+ * so a late or duplicated answer (a webhook after the synchronous reply, or the reverse) can never
+ * move a payment backwards.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { toSafeInt } from '../../db/pool';
+import type { GatewayCharge, PaymentEvent, PaymentRecord, PaymentStatus } from './types';
+
+type Queryable = Pool | PoolClient;
+
+interface PaymentRow {
+  order_id: string;
+  gateway: PaymentRecord['gateway'];
+  idempotency_key: string;
+  payment_id: string | null;
+  status: PaymentStatus;
+  amount_minor: string;
+  currency: string;
+  refunded_minor: string;
+  decline_code: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toRecord(row: PaymentRow): PaymentRecord {
+  return {
+    orderId: row.order_id,
+    gateway: row.gateway,
+    idempotencyKey: row.idempotency_key,
+    paymentId: row.payment_id,
+    status: row.status,
+    amountMinor: toSafeInt(row.amount_minor),
+    currency: row.currency,
+    refundedMinor: toSafeInt(row.refunded_minor),
+    declineCode: row.decline_code,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+const paymentColumns = `order_id, gateway, idempotency_key, payment_id, status, amount_minor::text, currency,
+                        refunded_minor::text, decline_code, created_at, updated_at`;
+
+export async function findPayment(db: Queryable, orderId: string): Promise<PaymentRecord | undefined> {
+  const { rows } = await db.query<PaymentRow>(`SELECT ${paymentColumns} FROM payments WHERE order_id = $1`, [orderId]);
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+/** Records the intent to charge (status pending) once per order; returns the order's payment either way. */
+export async function ensurePayment(
+  pool: Pool,
+  p: { orderId: string; gateway: PaymentRecord['gateway']; idempotencyKey: string; amountMinor: number; currency: string },
+): Promise<PaymentRecord> {
+  const { rows } = await pool.query<PaymentRow>(
+    `INSERT INTO payments (order_id, gateway, idempotency_key, amount_minor, currency, status)
+     VALUES ($1, $2, $3, $4, $5, 'pending')
+     ON CONFLICT (order_id) DO NOTHING
+     RETURNING ${paymentColumns}`,
+    [p.orderId, p.gateway, p.idempotencyKey, p.amountMinor, p.currency],
+  );
+  if (rows[0]) return toRecord(rows[0]);
+  const existing = await findPayment(pool, p.orderId);
+  if (!existing) throw new Error(`payment of order ${p.orderId} was neither inserted nor found`);
+  return existing;
+}
+
+/** The statuses a payment may move to from each status. */
+const forwardFrom: Record<PaymentStatus, readonly PaymentStatus[]> = {
+  pending: ['processing', 'succeeded', 'declined', 'failed'],
+  processing: ['succeeded', 'failed'],
+  succeeded: [],
+  declined: [],
+  failed: [],
+};
+
+/** The statuses from which `to` is a forward move. */
+function movableTo(to: PaymentStatus): PaymentStatus[] {
+  return (Object.keys(forwardFrom) as PaymentStatus[]).filter((from) => forwardFrom[from].includes(to));
+}
+
+/**
+ * Moves a payment forward to what the PSP reported. The PSP id is recorded on first sight and must
+ * never change: one order, one PSP payment.
+ */
+export async function recordCharge(db: Queryable, orderId: string, charge: GatewayCharge): Promise<PaymentRecord | undefined> {
+  const { rows } = await db.query<PaymentRow>(
+    `UPDATE payments
+        SET status = $2, payment_id = coalesce(payment_id, nullif($3, '')), decline_code = coalesce($4, decline_code), updated_at = now()
+      WHERE order_id = $1 AND status = ANY($5::text[]) AND (payment_id IS NULL OR payment_id = $3 OR $3 = '')
+      RETURNING ${paymentColumns}`,
+    [orderId, charge.status, charge.paymentId, charge.declineCode, movableTo(charge.status)],
+  );
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+/** Stores a verified event unless its id was seen before; true when it is new. */
+export async function insertEvent(db: Queryable, event: PaymentEvent): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO payment_webhook_events (event_id, type, order_id, payment_id, amount_minor, currency, event_created_at, payload)
+     VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8)
+     ON CONFLICT (event_id) DO NOTHING`,
+    [event.id, event.type, event.data.orderId, event.data.paymentId, event.data.amount, event.data.currency, event.created, JSON.stringify(event)],
+  );
+  return rowCount === 1;
+}
+
+/** The effect of a new event on the payment or refund records; true when something changed. */
+export async function applyEvent(db: Queryable, event: PaymentEvent): Promise<boolean> {
+  const { orderId, paymentId, amount } = event.data;
+  if (event.type === 'refund.succeeded') {
+    const { rowCount } = await db.query(
+      `UPDATE payment_refunds r
+          SET status = 'succeeded', refund_id = coalesce(r.refund_id, $3), updated_at = now()
+         FROM payments p
+        WHERE r.order_id = $1 AND p.order_id = r.order_id AND p.payment_id = $2 AND r.status = 'pending'
+          AND (r.refund_id = $3 OR (r.refund_id IS NULL AND r.seller_id = $4 AND r.amount_minor = $5))`,
+      [orderId, paymentId, event.data.refundId ?? null, event.data.sellerId ?? null, amount],
+    );
+    return rowCount === 1;
+  }
+  const to: PaymentStatus = event.type === 'payment.succeeded' ? 'succeeded' : 'failed';
+  const { rowCount } = await db.query(
+    `UPDATE payments
+        SET status = $2, payment_id = coalesce(payment_id, $3), updated_at = now()
+      WHERE order_id = $1 AND status = ANY($5::text[]) AND (payment_id IS NULL OR payment_id = $3) AND amount_minor = $4
+        AND NOT EXISTS (SELECT 1 FROM payments other WHERE other.payment_id = $3 AND other.order_id <> $1)`,
+    [orderId, to, paymentId, amount, movableTo(to)],
+  );
+  return rowCount === 1;
+}
+
+export async function orderHasPayment(db: Queryable, orderId: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM payments WHERE order_id = $1', [orderId]);
+  return rowCount === 1;
+}
+
+// ------------------------------------------------------------------ refunds
+
+export interface RefundRow {
+  order_id: string;
+  seller_id: string;
+  idempotency_key: string;
+  amount_minor: string;
+  refund_id: string | null;
+  status: 'pending' | 'succeeded' | 'failed';
+}
+
+export async function findRefund(db: Queryable, orderId: string, sellerId: string): Promise<RefundRow | undefined> {
+  const { rows } = await db.query<RefundRow>(
+    `SELECT order_id, seller_id, idempotency_key, amount_minor::text, refund_id, status FROM payment_refunds WHERE order_id = $1 AND seller_id = $2`,
+    [orderId, sellerId],
+  );
+  return rows[0];
+}
+
+/**
+ * Reserves a parcel's refund: inserts it and raises the payment's refunded total in one transaction.
+ * The raise is conditional (and the table's CHECK backs it), so concurrent refunds of different
+ * parcels can never add up to more than the charge. Returns 'reserved', 'exists' (a repeat), or why not.
+ */
+export async function reserveRefund(
+  client: PoolClient,
+  r: { orderId: string; sellerId: string; idempotencyKey: string; amountMinor: number },
+): Promise<'reserved' | 'exists' | 'exceeds'> {
+  const inserted = await client.query(
+    `INSERT INTO payment_refunds (order_id, seller_id, idempotency_key, amount_minor, status)
+     VALUES ($1, $2, $3, $4, 'pending')
+     ON CONFLICT (order_id, seller_id) DO NOTHING`,
+    [r.orderId, r.sellerId, r.idempotencyKey, r.amountMinor],
+  );
+  if (inserted.rowCount !== 1) return 'exists';
+  const raised = await client.query(
+    `UPDATE payments SET refunded_minor = refunded_minor + $2, updated_at = now()
+      WHERE order_id = $1 AND status = 'succeeded' AND refunded_minor + $2 <= amount_minor`,
+    [r.orderId, r.amountMinor],
+  );
+  return raised.rowCount === 1 ? 'reserved' : 'exceeds';
+}
+
+export async function recordRefund(db: Queryable, orderId: string, sellerId: string, refundId: string, status: 'succeeded' | 'pending' | 'failed'): Promise<RefundRow | undefined> {
+  const { rows } = await db.query<RefundRow>(
+    `UPDATE payment_refunds SET refund_id = coalesce(refund_id, $3),
+            status = CASE WHEN status = 'pending' THEN $4 ELSE status END, updated_at = now()
+      WHERE order_id = $1 AND seller_id = $2
+      RETURNING order_id, seller_id, idempotency_key, amount_minor::text, refund_id, status`,
+    [orderId, sellerId, refundId, status],
+  );
+  return rows[0];
+}
+
+// ------------------------------------------------------------------ payouts
+
+export interface PayoutRow {
+  order_id: string;
+  seller_id: string;
+  amount_minor: string;
+  currency: string;
+  destination: string;
+  transfer_id: string | null;
+  status: 'pending' | 'succeeded';
+}
+
+const payoutColumns = 'order_id, seller_id, amount_minor::text, currency, destination, transfer_id, status';
+
+/** Records the intent to pay a parcel out, once, and only for an order whose charge succeeded. */
+export async function ensurePayout(
+  pool: Pool,
+  p: { orderId: string; sellerId: string; idempotencyKey: string; amountMinor: number; destination: string },
+): Promise<PayoutRow | undefined> {
+  await pool.query(
+    `INSERT INTO payment_payouts (order_id, seller_id, idempotency_key, amount_minor, currency, destination, status)
+     SELECT $1, $2, $3, $4, currency, $5, 'pending' FROM payments WHERE order_id = $1 AND status = 'succeeded'
+     ON CONFLICT (order_id, seller_id) DO NOTHING`,
+    [p.orderId, p.sellerId, p.idempotencyKey, p.amountMinor, p.destination],
+  );
+  const { rows } = await pool.query<PayoutRow>(`SELECT ${payoutColumns} FROM payment_payouts WHERE order_id = $1 AND seller_id = $2`, [p.orderId, p.sellerId]);
+  return rows[0];
+}
+
+export async function recordPayout(db: Queryable, orderId: string, sellerId: string, transferId: string): Promise<void> {
+  await db.query(
+    `UPDATE payment_payouts SET transfer_id = coalesce(transfer_id, $3), status = 'succeeded', updated_at = now() WHERE order_id = $1 AND seller_id = $2`,
+    [orderId, sellerId, transferId],
+  );
+}
+
+/** Runs `work` in one transaction. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (err) {
+    // A failed ROLLBACK means the connection is broken: discard it instead of returning it to the pool.
+    await client.query('ROLLBACK').then(
+      () => client.release(),
+      (rollbackError: Error) => client.release(rollbackError),
+    );
+    throw err;
+  }
+}

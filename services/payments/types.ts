@@ -1,0 +1,151 @@
+/**
+ * Types of the payments service and of the gateways behind it. Amounts are integer minor units;
+ * currencies are upper-case ISO 4217 codes. Everything a service method returns is plain JSON,
+ * because activities hand it to Temporal workflows.
+ */
+
+/** A verified payment event (api-contract.md, "Payment webhooks"), whichever gateway sent it. */
+export interface PaymentEvent {
+  readonly id: string;
+  readonly type: 'payment.succeeded' | 'payment.failed' | 'refund.succeeded';
+  /** Unix seconds. */
+  readonly created: number;
+  readonly data: {
+    readonly paymentId: string;
+    readonly orderId: string;
+    readonly amount: number;
+    readonly currency: string;
+    /** Refund events only, when the gateway says which refund. */
+    readonly refundId?: string;
+    readonly sellerId?: string;
+  };
+}
+
+export interface GatewayChargeRequest {
+  readonly idempotencyKey: string;
+  readonly orderId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  /** The buyer's payment method token (tok_visa, pm_...). */
+  readonly token: string;
+}
+
+/** What the PSP says about a charge. `declined` = refused at once; `failed` = failed after processing. */
+export type GatewayChargeStatus = 'succeeded' | 'processing' | 'declined' | 'failed';
+
+export interface GatewayCharge {
+  /** The PSP's id (pi_...). */
+  readonly paymentId: string;
+  readonly status: GatewayChargeStatus;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly declineCode: string | null;
+}
+
+export interface GatewayRefundRequest {
+  readonly idempotencyKey: string;
+  readonly paymentId: string;
+  readonly orderId: string;
+  readonly sellerId: string;
+  readonly amountMinor: number;
+}
+
+export interface GatewayRefund {
+  readonly refundId: string;
+  readonly status: 'succeeded' | 'pending' | 'failed';
+  readonly amountMinor: number;
+}
+
+export interface GatewayTransferRequest {
+  readonly idempotencyKey: string;
+  readonly orderId: string;
+  readonly sellerId: string;
+  /** The seller's connected account (acct_...). */
+  readonly destination: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
+export interface GatewayTransfer {
+  readonly transferId: string;
+}
+
+/**
+ * A payment service provider. Implementations classify every failure:
+ * - a transient one (network, timeout, 5xx, rate limit) is a plain Error, safe to retry with the
+ *   same idempotency key (they retry a bounded number of times themselves first);
+ * - a business refusal is an AppError (IDEMPOTENCY_KEY_REUSED, REFUND_EXCEEDS_CHARGE, ...);
+ * - a declined card is not an error at this level: `charge` returns status `declined`.
+ */
+export interface PaymentGateway {
+  readonly name: 'simulator' | 'stripe';
+  /** The HTTP header that carries the webhook signature (lower case). */
+  readonly signatureHeader: string;
+  charge(request: GatewayChargeRequest): Promise<GatewayCharge>;
+  getCharge(paymentId: string): Promise<GatewayCharge>;
+  refund(request: GatewayRefundRequest): Promise<GatewayRefund>;
+  transfer(request: GatewayTransferRequest): Promise<GatewayTransfer>;
+  /** The account that receives a seller's payouts. */
+  sellerDestination(sellerId: string): Promise<string>;
+  /**
+   * Verifies a webhook's signature over the raw body and parses it. Throws an AppError with code
+   * INVALID_SIGNATURE (kind validation, 400) when the signature is missing, wrong or stale.
+   * Returns undefined for a genuine event of a type this system does not use.
+   */
+  parseWebhook(rawBody: string | Buffer, signature: string | undefined, nowMs?: number): PaymentEvent | undefined;
+}
+
+export type PaymentStatus = 'pending' | 'processing' | 'succeeded' | 'declined' | 'failed';
+
+/** The payment of one order as recorded in Postgres. */
+export interface PaymentRecord {
+  readonly orderId: string;
+  readonly gateway: 'simulator' | 'stripe' | 'none';
+  readonly idempotencyKey: string;
+  /** The PSP's id, once the PSP has answered (null for a zero-amount order). */
+  readonly paymentId: string | null;
+  readonly status: PaymentStatus;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly refundedMinor: number;
+  readonly declineCode: string | null;
+  /** RFC 3339. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A charge that went through or is still processing (a decline is a BusinessError). */
+export interface ChargeResult {
+  readonly orderId: string;
+  readonly paymentId: string | null;
+  readonly status: 'succeeded' | 'processing';
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
+export interface RefundResult {
+  readonly orderId: string;
+  readonly sellerId: string;
+  readonly refundId: string | null;
+  readonly status: 'succeeded' | 'pending';
+  readonly amountMinor: number;
+}
+
+export interface PayoutResult {
+  readonly orderId: string;
+  readonly sellerId: string;
+  readonly transferId: string | null;
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
+export interface WebhookOutcome {
+  /** The verified event; undefined for an event type this system ignores. */
+  readonly event: PaymentEvent | undefined;
+  /** False when this event id was seen before (its effect already happened). */
+  readonly isNew: boolean;
+  /** True when the event changed a payment or refund record. */
+  readonly applied: boolean;
+  /** False when no payment is recorded for the event's order: the event is kept (for audit) without effect. */
+  readonly knownOrder: boolean;
+}

@@ -1,0 +1,86 @@
+/**
+ * The worker's Prometheus metrics: the product's own (checkout duration by final status, saga
+ * compensations, voucher lock failures) from prom-client, plus the Temporal SDK's worker metrics,
+ * which the SDK's native exporter serves on a loopback port and this endpoint appends, so one
+ * scrape target has everything.
+ */
+import http from 'node:http';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { InjectedSinks } from '@temporalio/worker';
+import type { CheckoutSinks } from '../workflows/sinks';
+import type { CheckoutMetrics } from '../activities/checkout';
+
+export interface WorkerMetrics {
+  registry: Registry;
+  sinks: InjectedSinks<CheckoutSinks>;
+  checkout: CheckoutMetrics;
+}
+
+export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}): WorkerMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  const checkoutDuration = new Histogram({
+    name: 'checkout_duration_seconds',
+    help: 'Time from the start of a checkout saga to its final status.',
+    labelNames: ['status'],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [registry],
+  });
+  const compensations = new Counter({
+    name: 'saga_compensations_total',
+    help: 'Compensations run by checkout sagas, by compensation.',
+    labelNames: ['compensation'],
+    registers: [registry],
+  });
+  const voucherLockFailures = new Counter({
+    name: 'voucher_lock_failures_total',
+    help: 'Voucher holds refused, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  return {
+    registry,
+    sinks: {
+      metrics: {
+        checkoutFinished: {
+          fn: (_info, status, durationMs) => checkoutDuration.observe({ status }, durationMs / 1000),
+          callDuringReplay: false,
+        },
+        compensationRan: {
+          fn: (_info, compensation) => compensations.inc({ compensation }),
+          callDuringReplay: false,
+        },
+      },
+    },
+    checkout: { voucherLockFailure: (reason) => voucherLockFailures.inc({ reason }) },
+  };
+}
+
+/** Fetches the SDK exporter's text; an empty string when it does not answer (metrics must not fail). */
+async function sdkMetrics(url: string | undefined): Promise<string> {
+  if (!url) return '';
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? await res.text() : '';
+  } catch {
+    return '';
+  }
+}
+
+export function startMetricsServer(port: number, registry: Registry, sdkMetricsUrl?: string): http.Server {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end('not found\n');
+      return;
+    }
+    void Promise.all([registry.metrics(), sdkMetrics(sdkMetricsUrl)]).then(
+      ([own, sdk]) => {
+        res.writeHead(200, { 'Content-Type': registry.contentType }).end(`${own}\n${sdk}`);
+      },
+      (err: unknown) => {
+        res.writeHead(500).end(`metrics failed: ${(err as Error).message}\n`);
+      },
+    );
+  });
+  return server.listen(port, '0.0.0.0');
+}

@@ -1,0 +1,174 @@
+/**
+ * The checkout saga's contract: workflow ids, inputs, states, and the signal, query and update
+ * definitions that the API, the worker and the tests share. Workflow-safe (no Node built-ins, no I/O),
+ * so workflows and the API import the same definitions.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { PriceBreakdown } from '../pricing';
+
+// ------------------------------------------------------------------ ids
+
+export const checkoutWorkflowId = (orderId: string): string => `checkout:${orderId}`;
+export const parcelWorkflowId = (orderId: string, sellerId: string): string => `parcel:${orderId}:${sellerId}`;
+
+/** The inverse of checkoutWorkflowId: the order id of a checkout workflow id, or undefined. */
+export function orderIdOfWorkflowId(workflowId: string): string | undefined {
+  return workflowId.startsWith('checkout:') ? workflowId.slice('checkout:'.length) : undefined;
+}
+
+// ------------------------------------------------------------------ statuses
+
+export const orderStatuses = ['PROCESSING', 'AWAITING_PAYMENT', 'COMPLETED', 'FAILED'] as const;
+export type OrderStatus = (typeof orderStatuses)[number];
+
+export const parcelStatuses = ['HELD', 'SHIPPED', 'DELIVERED', 'RELEASED', 'REFUNDED', 'CANCELLED'] as const;
+export type ParcelStatus = (typeof parcelStatuses)[number];
+
+/** Failure codes of a FAILED order (api-contract.md). */
+export const checkoutFailureCodes = [
+  'INSUFFICIENT_STOCK',
+  'VOUCHER_EXPIRED',
+  'VOUCHER_NOT_STARTED',
+  'VOUCHER_EXHAUSTED',
+  'VOUCHER_USER_LIMIT',
+  'VOUCHER_NOT_FOUND',
+  'VOUCHER_REJECTED',
+  'PAYMENT_DECLINED',
+  'PAYMENT_TIMEOUT',
+  'PRICE_CHANGED',
+  // Beyond the contract's list: the cart snapshot no longer prices (a product was removed, say),
+  // or a step refused for a reason with no code of its own.
+  'CART_INVALID',
+  'CHECKOUT_REFUSED',
+] as const;
+export type CheckoutFailureCode = (typeof checkoutFailureCodes)[number];
+
+export interface CheckoutFailure {
+  code: CheckoutFailureCode;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+// ------------------------------------------------------------------ checkout workflow
+
+export interface CheckoutItem {
+  sku: string;
+  quantity: number;
+}
+
+/** Durations as Temporal duration strings (`'15 minutes'`, `'3 days'`) or milliseconds. */
+export interface CheckoutSettings {
+  /** How long to wait for the payment webhook when the charge is `processing`. */
+  paymentTimeout: Duration;
+  /** A parcel not shipped this long after the order is cancelled and refunded. */
+  shipBy: Duration;
+  /** A delivered parcel is released to the seller this long after delivery without buyer confirmation. */
+  autoRelease: Duration;
+}
+
+export const defaultCheckoutSettings: CheckoutSettings = {
+  paymentTimeout: '15 minutes',
+  shipBy: '3 days',
+  autoRelease: '7 days',
+};
+
+export interface CheckoutInput {
+  orderId: string;
+  buyerId: string;
+  /** The cart snapshot taken when the checkout was requested. */
+  items: CheckoutItem[];
+  voucherCodes: string[];
+  paymentToken: string;
+  /** When given, the saga refuses with PRICE_CHANGED if the server's grand total differs. */
+  expectedGrandTotal?: number;
+  settings?: Partial<CheckoutSettings>;
+}
+
+export type StepStatus = 'running' | 'completed' | 'failed';
+
+export interface SagaStep {
+  name: string;
+  status: StepStatus;
+  /** RFC 3339 time of the last status change (workflow time). */
+  at: string;
+}
+
+export interface ParcelSummary {
+  sellerId: string;
+  status: ParcelStatus;
+  customerPaid: number;
+  payout: number;
+  shipBy?: string;
+  autoReleaseAt?: string;
+}
+
+export interface CheckoutState {
+  orderId: string;
+  buyerId: string;
+  status: OrderStatus;
+  failure?: CheckoutFailure;
+  pricing?: PriceBreakdown;
+  saga: { steps: SagaStep[]; compensations: SagaStep[] };
+  parcels: ParcelSummary[];
+  createdAt: string;
+}
+
+/** A payment webhook event, forwarded by the API after signature check and de-duplication. */
+export interface PaymentEvent {
+  eventId: string;
+  type: 'payment.succeeded' | 'payment.failed' | 'refund.succeeded';
+  paymentId: string;
+  amount: number;
+  currency: string;
+}
+
+export const checkoutStateQuery = defineQuery<CheckoutState>('checkoutState');
+export const paymentEventSignal = defineSignal<[PaymentEvent]>('paymentEvent');
+
+// ------------------------------------------------------------------ parcel (escrow) workflow
+
+export interface ParcelInput {
+  orderId: string;
+  buyerId: string;
+  sellerId: string;
+  currency: string;
+  customerPaid: number;
+  payout: number;
+  /** RFC 3339 time of the order; the ship-by deadline counts from it. */
+  orderedAt: string;
+  settings: CheckoutSettings;
+}
+
+export interface ParcelEvent {
+  status: ParcelStatus;
+  at: string;
+  by: string;
+  reason?: string;
+}
+
+export interface ParcelState {
+  orderId: string;
+  sellerId: string;
+  status: ParcelStatus;
+  customerPaid: number;
+  payout: number;
+  shipBy: string;
+  autoReleaseAt?: string;
+  history: ParcelEvent[];
+}
+
+/** Who asks for a parcel action (the API checks roles; the workflow records it). */
+export interface ParcelActionInput {
+  by: string;
+  reason?: string;
+}
+
+export const parcelStateQuery = defineQuery<ParcelState>('parcelState');
+export const shipUpdate = defineUpdate<ParcelState, [ParcelActionInput]>('ship');
+export const deliverUpdate = defineUpdate<ParcelState, [ParcelActionInput]>('deliver');
+export const confirmReceiptUpdate = defineUpdate<ParcelState, [ParcelActionInput]>('confirmReceipt');
+export const refundUpdate = defineUpdate<ParcelState, [ParcelActionInput]>('refund');
+
+/** The ApplicationFailure type an update validator throws for an action that does not fit the state. */
+export const invalidStateErrorType = 'INVALID_STATE';

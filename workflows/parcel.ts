@@ -1,0 +1,177 @@
+/**
+ * Per-seller escrow: one child workflow per parcel (id `parcel:<orderId>:<sellerId>`), started by
+ * the checkout saga once the order is confirmed.
+ *
+ * Why a child workflow per parcel rather than a state machine inside the checkout workflow: each
+ * parcel has its own clock (ship-by, 7-day auto-release) and its own actors (the seller ships, the
+ * buyer confirms), so separate workflows keep each history small and independent, give each parcel
+ * an id the API addresses directly, and let the checkout workflow finish when the checkout does.
+ *
+ *   HELD --ship--> SHIPPED --deliver--> DELIVERED --confirm-receipt / 7 days--> RELEASED
+ *    |               |                     |
+ *    |               +------confirm-receipt+
+ *    +--(ship-by passes)--> CANCELLED (refunded, restocked)
+ *   HELD/SHIPPED/DELIVERED --refund--> REFUNDED (refunded, restocked)
+ *
+ * Actions arrive as Updates: a validator refuses an action that does not fit the state with
+ * INVALID_STATE before anything is written to history; repeating an action that already happened
+ * is a no-op that returns the current state. One action runs at a time (a workflow-local lock), and
+ * the timers take the same lock, so a deadline and an action never interleave.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { CheckoutActivities } from '../activities/checkout';
+import { compensationActivity, databaseActivity } from './activity-options';
+import {
+  confirmReceiptUpdate,
+  deliverUpdate,
+  invalidStateErrorType,
+  type ParcelActionInput,
+  type ParcelInput,
+  type ParcelState,
+  parcelStateQuery,
+  type ParcelStatus,
+  refundUpdate,
+  shipUpdate,
+} from './contract';
+import { searchAttributes } from './search-attributes';
+
+const db = proxyActivities<CheckoutActivities>(databaseActivity);
+/** Money moves must complete once decided: retried until they succeed, like compensations. */
+const money = proxyActivities<CheckoutActivities>(compensationActivity);
+
+type Action = 'ship' | 'deliver' | 'confirmReceipt' | 'refund';
+
+interface Rule {
+  /** States the action may start from. */
+  from: readonly ParcelStatus[];
+  /** True when the action already happened (a repeat is then a no-op). */
+  done: (state: ParcelState) => boolean;
+}
+
+const happened = (state: ParcelState, status: ParcelStatus): boolean => state.history.some((e) => e.status === status);
+
+const rules: Record<Action, Rule> = {
+  ship: { from: ['HELD'], done: (s) => happened(s, 'SHIPPED') },
+  deliver: { from: ['SHIPPED'], done: (s) => happened(s, 'DELIVERED') },
+  confirmReceipt: { from: ['SHIPPED', 'DELIVERED'], done: (s) => s.status === 'RELEASED' },
+  // A cancelled parcel was refunded already: asking again changes nothing.
+  refund: { from: ['HELD', 'SHIPPED', 'DELIVERED'], done: (s) => s.status === 'REFUNDED' || s.status === 'CANCELLED' },
+};
+
+const terminal: readonly ParcelStatus[] = ['RELEASED', 'REFUNDED', 'CANCELLED'];
+
+function invalidState(action: Action, state: ParcelState): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: invalidStateErrorType,
+    message: `cannot ${action} a parcel that is ${state.status}`,
+    nonRetryable: true,
+    details: [{ action, status: state.status }],
+  });
+}
+
+export async function parcelWorkflow(input: ParcelInput): Promise<ParcelState> {
+  const shipByMs = Date.parse(input.orderedAt) + msToNumber(input.settings.shipBy);
+  const state: ParcelState = {
+    orderId: input.orderId,
+    sellerId: input.sellerId,
+    status: 'HELD',
+    customerPaid: input.customerPaid,
+    payout: input.payout,
+    shipBy: new Date(shipByMs).toISOString(),
+    history: [{ status: 'HELD', at: new Date().toISOString(), by: 'checkout' }],
+  };
+  upsertSearchAttributes([
+    { key: searchAttributes.orderId, value: input.orderId },
+    { key: searchAttributes.buyerId, value: input.buyerId },
+    { key: searchAttributes.sellerIds, value: [input.sellerId] },
+  ]);
+
+  let busy = false;
+  async function exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    await condition(() => !busy);
+    busy = true;
+    try {
+      return await fn();
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function moveTo(status: ParcelStatus, by: string, reason?: string, autoReleaseAt?: string): Promise<void> {
+    await db.setParcelStatus({ orderId: input.orderId, sellerId: input.sellerId, status, ...(autoReleaseAt ? { autoReleaseAt } : {}) });
+    state.status = status;
+    if (autoReleaseAt) state.autoReleaseAt = autoReleaseAt;
+    state.history.push({ status, at: new Date().toISOString(), by, ...(reason ? { reason } : {}) });
+  }
+
+  async function refundAndRestock(status: 'REFUNDED' | 'CANCELLED', by: string, reason: string): Promise<void> {
+    await money.refundParcel({ orderId: input.orderId, sellerId: input.sellerId, amountMinor: input.customerPaid });
+    await money.restockParcel({ orderId: input.orderId, sellerId: input.sellerId });
+    await moveTo(status, by, reason);
+  }
+
+  async function release(by: string, reason: string): Promise<void> {
+    await money.releaseParcelFunds({ orderId: input.orderId, sellerId: input.sellerId, payoutMinor: input.payout, currency: input.currency });
+    await moveTo('RELEASED', by, reason);
+  }
+
+  const effects: Record<Action, (a: ParcelActionInput) => Promise<void>> = {
+    ship: (a) => moveTo('SHIPPED', a.by, a.reason),
+    deliver: (a) => moveTo('DELIVERED', a.by, a.reason, new Date(Date.now() + msToNumber(input.settings.autoRelease)).toISOString()),
+    confirmReceipt: (a) => release(a.by, a.reason ?? 'buyer confirmed receipt'),
+    refund: (a) => refundAndRestock('REFUNDED', a.by, a.reason ?? 'refund requested'),
+  };
+
+  function validate(action: Action): void {
+    const rule = rules[action];
+    if (!rule.done(state) && !rule.from.includes(state.status)) throw invalidState(action, state);
+  }
+
+  /** Re-checks under the lock: the state may have moved between validation and execution. */
+  function handle(action: Action) {
+    return (a: ParcelActionInput): Promise<ParcelState> =>
+      exclusively(async () => {
+        const rule = rules[action];
+        if (rule.done(state)) return state;
+        if (!rule.from.includes(state.status)) throw invalidState(action, state);
+        await effects[action](a);
+        return state;
+      });
+  }
+
+  setHandler(parcelStateQuery, () => state);
+  setHandler(shipUpdate, handle('ship'), { validator: (_a: ParcelActionInput) => validate('ship') });
+  setHandler(deliverUpdate, handle('deliver'), { validator: (_a: ParcelActionInput) => validate('deliver') });
+  setHandler(confirmReceiptUpdate, handle('confirmReceipt'), { validator: (_a: ParcelActionInput) => validate('confirmReceipt') });
+  setHandler(refundUpdate, handle('refund'), { validator: (_a: ParcelActionInput) => validate('refund') });
+
+  while (!terminal.includes(state.status)) {
+    const current = state.status;
+    if (current === 'HELD') {
+      const moved = await condition(() => state.status !== 'HELD', untilMs(shipByMs));
+      if (!moved) await exclusively(async () => (state.status === 'HELD' ? refundAndRestock('CANCELLED', 'system', 'not shipped by the ship-by deadline') : undefined));
+    } else if (current === 'DELIVERED') {
+      const releaseAtMs = Date.parse(state.autoReleaseAt!);
+      const moved = await condition(() => state.status !== 'DELIVERED', untilMs(releaseAtMs));
+      if (!moved) await exclusively(async () => (state.status === 'DELIVERED' ? release('system', 'auto-released after delivery') : undefined));
+    } else {
+      await condition(() => state.status !== current);
+    }
+  }
+  // Let an update that is still answering (a repeated action) finish before the workflow closes.
+  await condition(allHandlersFinished);
+  return state;
+}
+
+/** Time left until a deadline, at least 1 ms (a zero timeout would mean "no timeout"). */
+function untilMs(deadlineMs: number): number {
+  return Math.max(1, deadlineMs - Date.now());
+}
