@@ -51,7 +51,9 @@ describe('health endpoints @integration', () => {
   });
 
   it('GET /readyz answers 503 naming what is down, including a dependency that hangs', async () => {
-    const unreachable = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
+    // No retry interceptor: a retry timer left pending after close() would fire into a shut-down
+    // channel and throw, uncaught, in whatever test runs next.
+    const unreachable = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500, interceptors: [] });
     const { url, server } = await serve({
       ...realProbes(),
       temporal: temporalProbe(unreachable),

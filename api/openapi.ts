@@ -40,17 +40,25 @@ function parametersOf(schema: z.ZodType | undefined, location: Parameter['in']):
   }));
 }
 
+/** Every response carries it (api-contract.md, Conventions). */
+const requestIdHeader = { description: "the request's id: the client's X-Request-Id when it is sane, else a fresh one", required: true, schema: { type: 'string' } };
+
 function responseOf(spec: ResponseSpec): JsonSchema {
+  const headers: Record<string, JsonSchema> = { 'X-Request-Id': requestIdHeader };
+  for (const [name, h] of Object.entries(spec.headers ?? {})) headers[name] = { description: h.description, required: true, schema: jsonSchemaOf(h.schema, 'output') };
   return {
     description: spec.description,
-    ...(spec.headers
-      ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([name, h]) => [name, { description: h.description, schema: jsonSchemaOf(h.schema, 'output') }])) }
-      : {}),
+    headers,
     ...(spec.schema ? { content: { 'application/json': { schema: jsonSchemaOf(spec.schema, 'output') } } } : {}),
+    ...(spec.links ? { links: spec.links } : {}),
   };
 }
 
-const errorResponse = (description: string): JsonSchema => ({ description, content: { 'application/json': { schema: jsonSchemaOf(errorResponseSchema, 'output') } } });
+const errorResponse = (description: string): JsonSchema => ({
+  description,
+  headers: { 'X-Request-Id': requestIdHeader },
+  content: { 'application/json': { schema: jsonSchemaOf(errorResponseSchema, 'output') } },
+});
 
 function operationOf(spec: AnyRoute): JsonSchema {
   const parameters = [...parametersOf(spec.params, 'path'), ...parametersOf(spec.query, 'query'), ...parametersOf(spec.headers, 'header')];

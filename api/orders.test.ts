@@ -59,9 +59,7 @@ describe('orders and parcels over HTTP @integration', () => {
       orderId,
       sellers.map((sellerId) => ({ sellerId, customerPaid: pricing.sellers[sellerId]!.customerPaid, payout: pricing.sellers[sellerId]!.payout, shipBy: new Date(Date.now() + 86_400_000).toISOString() })),
     );
-    // Directly, not through orders.setStatus: its INSERT ... ON CONFLICT proposes a row without
-    // pricing, which the COMPLETED-needs-pricing CHECK refuses before the conflict is seen (reported).
-    await testPool().query(`UPDATE orders SET status = 'COMPLETED' WHERE order_id = $1`, [orderId]);
+    await orders.setStatus(orderId, buyerId, 'COMPLETED');
     return orderId;
   }
 

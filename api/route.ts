@@ -22,6 +22,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Response headers, documented (e.g. Location). */
   headers?: Record<string, { description: string; schema: z.ZodType }>;
+  /** OpenAPI links: how a value of this response feeds another operation's parameters. */
+  links?: Record<string, { operationId: string; parameters: Record<string, string>; description?: string }>;
 }
 
 export interface Reply {

@@ -118,16 +118,14 @@ export const parcelStateSchema = z.looseObject({
 
 // ------------------------------------------------------------------ requests: checkout and parcels
 
-export const idempotencyKeySchema = z
-  .string()
-  .min(1, 'must be 1-255 characters')
-  .max(255, 'must be 1-255 characters')
-  .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII');
+export const idempotencyKeySchema = z.string().regex(/^[\x20-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters');
 
 export const checkoutHeadersSchema = z.looseObject({ 'idempotency-key': idempotencyKeySchema });
 
 export const checkoutBodySchema = z.strictObject({
-  paymentMethod: z.strictObject({ token: z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces') }),
+  paymentMethod: z.strictObject({
+    token: z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'must be a payment token: 1-255 letters, digits or _ . : -').describe('e.g. tok_visa, pm_card_visa'),
+  }),
   expectedGrandTotal: amountSchema.optional().describe('the grand total the client showed; 409 PRICE_CHANGED when it differs'),
 });
 

@@ -6,12 +6,15 @@
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Client } from '@temporalio/client';
+import { Client as PgClient } from 'pg';
+import { migrate } from '../db/migrate';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createWorkerMetrics } from '../workers/metrics';
@@ -89,6 +92,7 @@ export function assertConforms(routes: readonly AnyRoute[], method: string, path
     assert.equal(typeof body.error?.message, 'string', `${where}: error without message`);
     assert.equal(typeof body.error?.details, 'object', `${where}: error without details`);
   }
+  for (const header of Object.keys(documented?.headers ?? {})) assert.ok(result.headers.get(header), `${where}: documented header ${header} missing`);
   const schema = documented?.schema;
   if (schema) {
     const parsed = schema.safeParse(result.body);
@@ -100,7 +104,9 @@ export async function startHarness(deps: AppDeps, options: { port?: number } = {
   const jwtSecret = deps.config?.jwtSecret ?? testConfig.jwtSecret;
   // Unexpected errors (500s) are logged, so a failing test shows their cause; TEST_LOG_LEVEL=info shows every request.
   const logger = deps.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'error' });
-  const app = createApp({ ...deps, logger, config: { jwtSecret, ...deps.config } });
+  // A task queue no worker polls unless the caller names one: a saga started by a test without a
+  // worker must never be picked up by a worker of another run.
+  const app = createApp({ ...deps, logger, config: { jwtSecret, taskQueue: uniqueTaskQueue(), ...deps.config } });
   const server: Server = app.listen(options.port ?? 0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -115,7 +121,7 @@ export async function startHarness(deps: AppDeps, options: { port?: number } = {
       body = JSON.stringify(options.body);
       headers['Content-Type'] ??= 'application/json';
     }
-    const res = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    const res = await fetch(`${url}${path}`, { method: method.toUpperCase(), headers, ...(body === undefined ? {} : { body }) });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -206,7 +212,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const harness = await startHarness(
     {
       probes: {},
-      config: { taskQueue, checkoutWaitMs: 10_000, checkoutRateLimit: { limit: 1000, windowMs: 60_000 }, ...options.config },
+      config: { taskQueue, checkoutWaitMs: 10_000, queryTimeoutMs: 5000, checkoutRateLimit: { limit: 1000, windowMs: 60_000 }, ...options.config },
       ...wireServices({ pool, redis, temporal: client, gateway, services }),
     },
     { port: apiPort },
@@ -278,4 +284,60 @@ export async function fillCart(harness: Harness, token: string, items: { sku: st
     const res = await harness.request('POST', '/v1/cart/vouchers', { token, body: { code } });
     assert.equal(res.status, 200, `voucher ${code}: ${res.text}`);
   }
+}
+
+/** Polls `read` until `done` holds (bounded: 15 s). */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read().catch((err: unknown) => {
+      if (Date.now() > deadline) throw err;
+      return undefined;
+    });
+    if (value !== undefined && done(value)) return value;
+    if (Date.now() > deadline) {
+      if (value === undefined) throw new Error('waitFor: never readable');
+      return value;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+// ------------------------------------------------------------------ a database of its own
+
+export interface ScratchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database on the test cluster, for tests whose writes would disturb the shared
+ * test database (fixed ids of the demo seed; schemathesis writing random global pricing rules).
+ */
+export async function createScratchDatabase(prefix: string): Promise<ScratchDatabase> {
+  const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`bad database name ${name}`);
+  const adminUrl = testConfig.databaseUrl;
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const admin = new PgClient({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  await migrate(url.toString());
+  return {
+    url: url.toString(),
+    async drop() {
+      const closer = new PgClient({ connectionString: adminUrl });
+      await closer.connect();
+      try {
+        await closer.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await closer.end();
+      }
+    },
+  };
 }

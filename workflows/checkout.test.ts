@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'mocha';
-import { checkoutStateQuery, type CheckoutState } from './contract';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  checkoutStateQuery,
+  confirmReceiptUpdate,
+  deliverUpdate,
+  parcelStateQuery,
+  parcelWorkflowId,
+  refundUpdate,
+  shipUpdate,
+  type CheckoutState,
+} from './contract';
+import type { parcelWorkflow } from './parcel';
 import { startCheckoutHarness, type CheckoutHarness, type Scenario } from '../test/support/checkout-harness';
 import { testPool, uniqueId } from '../test/support/env';
 
@@ -167,6 +178,58 @@ describe('checkout saga @integration', function () {
     assert.equal(state.status, 'COMPLETED', JSON.stringify(state.failure));
     const { rows } = await testPool().query<{ n: string }>("SELECT count(*) AS n FROM payments WHERE order_id = $1 AND status = 'succeeded'", [state.orderId]);
     assert.equal(rows[0]!.n, '1');
+  });
+});
+
+describe('parcel actions @integration', function () {
+  this.timeout(60_000);
+  let h: CheckoutHarness;
+  before(async () => {
+    h = await startCheckoutHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const invalidState = (err: unknown): boolean => {
+    assert.ok(err instanceof WorkflowUpdateFailedError, String(err));
+    assert.equal((err.cause as { type?: string }).type, 'INVALID_STATE');
+    return true;
+  };
+
+  it('refuses actions that do not fit the state; a repeated action changes nothing; a refund returns money and stock once', async () => {
+    const s = await h.seedScenario();
+    const state = await h.checkout({ buyerId: 'buyer-actions', items: [{ sku: s.skus.a, quantity: 2 }], voucherCodes: [], paymentToken: 'tok_visa' });
+    assert.equal(state.status, 'COMPLETED');
+    const parcel = h.client.workflow.getHandle<typeof parcelWorkflow>(parcelWorkflowId(state.orderId, s.sellers.x));
+    await assert.rejects(parcel.executeUpdate(deliverUpdate, { args: [{ by: 'admin' }] }), invalidState);
+    await assert.rejects(parcel.executeUpdate(confirmReceiptUpdate, { args: [{ by: 'buyer-actions' }] }), invalidState);
+    const shipped = await parcel.executeUpdate(shipUpdate, { args: [{ by: s.sellers.x }] });
+    const again = await parcel.executeUpdate(shipUpdate, { args: [{ by: s.sellers.x }] });
+    assert.equal(again.status, 'SHIPPED');
+    assert.equal(again.history.length, shipped.history.length, 'a repeated ship adds nothing');
+    const refunds = await Promise.all([
+      parcel.executeUpdate(refundUpdate, { args: [{ by: 'buyer-actions', reason: 'changed my mind' }] }),
+      parcel.executeUpdate(refundUpdate, { args: [{ by: 'admin' }] }),
+    ]);
+    assert.deepEqual(refunds.map((r) => r.status), ['REFUNDED', 'REFUNDED']);
+    const payment = await h.services.payments.getPayment(state.orderId, { refresh: false });
+    assert.equal(payment?.refundedMinor, state.parcels[0]!.customerPaid, 'refunded once');
+    const { onHand, reserved, sold } = await h.services.inventory.getStock(s.skus.a);
+    assert.deepEqual({ onHand, reserved, sold }, { onHand: 10, reserved: 0, sold: 0 }, 'both units back on hand');
+    assert.equal(await h.services.ledger.balanceOf('order_escrow', state.orderId, 'USD'), 0);
+    assert.equal((await parcel.result()).status, 'REFUNDED');
+    assert.equal((await h.services.orders.getOrder(state.orderId)).parcels[0]?.status, 'REFUNDED');
+  });
+
+  it('exposes the parcel state by query while it waits for shipping', async () => {
+    const s = await h.seedScenario();
+    const state = await h.checkout({ buyerId: 'buyer-query', items: [{ sku: s.skus.b, quantity: 1 }], voucherCodes: [], paymentToken: 'tok_visa' });
+    const parcel = h.client.workflow.getHandle(parcelWorkflowId(state.orderId, s.sellers.y));
+    const held = await parcel.query(parcelStateQuery);
+    assert.equal(held.status, 'HELD');
+    assert.equal(held.shipBy, state.parcels[0]!.shipBy);
+    await parcel.executeUpdate(refundUpdate, { args: [{ by: 'admin', reason: 'test clean-up' }] });
   });
 });
 

@@ -18,6 +18,7 @@ import {
   startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { price, type PriceBreakdown } from '../pricing';
 import type { CheckoutActivities } from '../activities/checkout';
@@ -72,7 +73,10 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
   const payment = paymentEvents();
   setHandler(checkoutStateQuery, () => state);
   setHandler(paymentEventSignal, payment.onEvent);
-  upsertSearchAttributes([
+  const index = (pairs: SearchAttributeUpdatePair[]): void => {
+    if (settings.searchAttributes) upsertSearchAttributes(pairs);
+  };
+  index([
     { key: searchAttributes.orderId, value: input.orderId },
     { key: searchAttributes.buyerId, value: input.buyerId },
     { key: searchAttributes.checkoutStatus, value: 'PROCESSING' },
@@ -81,7 +85,7 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
   try {
     const pricing = await saga.step('price', () => priceCart(input));
     state.pricing = pricing;
-    upsertSearchAttributes([
+    index([
       { key: searchAttributes.sellerIds, value: Object.keys(pricing.sellers) },
       { key: searchAttributes.grandTotalMinor, value: pricing.totals.grandTotal },
     ]);
@@ -97,18 +101,18 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
 
     // A zero grand total (fully discounted) is still recorded as the order's payment, with no PSP call.
     saga.addCompensation('refundPayment', () => undo.refundCharge({ orderId: input.orderId, parcels: parcelRefunds(pricing) }));
-    await saga.step('charge', () => charge(input, pricing, settings, payment, (status) => setStatus(state, status)));
+    await saga.step('charge', () => charge(input, pricing, settings, payment, (status) => setStatus(state, status, index)));
 
     saga.addCompensation('refundEscrow', () => undo.refundEscrow({ orderId: input.orderId, parcels: parcelRefunds(pricing) }));
     await saga.step('createEscrow', () => db.createEscrow({ orderId: input.orderId, pricing }));
-    await saga.step('confirm', () => confirm(input, pricing, state, settings));
+    await saga.step('confirm', () => confirm(input, pricing, state, settings, index));
   } catch (err) {
     const failure = refusalOf(err);
     if (!failure) throw err; // not a business refusal: a bug. Fail the workflow task; fix and replay.
     log.info('checkout refused; compensating', { orderId: input.orderId, code: failure.code });
     await saga.compensate();
     state.failure = failure;
-    await setStatus(state, 'FAILED');
+    await setStatus(state, 'FAILED', index);
   }
   metrics.checkoutFinished(state.status === 'COMPLETED' ? 'COMPLETED' : 'FAILED', Date.now() - startedAtMs);
   return state;
@@ -214,7 +218,13 @@ function parcelRefunds(pricing: PriceBreakdown): { sellerId: string; amountMinor
 }
 
 /** Reservations become sales, holds become redemptions, parcels go into escrow workflows. */
-async function confirm(input: CheckoutInput, pricing: PriceBreakdown, state: CheckoutState, settings: CheckoutSettings): Promise<void> {
+async function confirm(
+  input: CheckoutInput,
+  pricing: PriceBreakdown,
+  state: CheckoutState,
+  settings: CheckoutSettings,
+  index: (pairs: SearchAttributeUpdatePair[]) => void,
+): Promise<void> {
   const orderedAt = state.createdAt;
   const shipBy = new Date(Date.parse(orderedAt) + msToNumber(settings.shipBy)).toISOString();
   // Vouchers first: consuming can still be refused (a hold that expired), committing stock cannot,
@@ -248,13 +258,13 @@ async function confirm(input: CheckoutInput, pricing: PriceBreakdown, state: Che
     });
     state.parcels.push({ ...parcel, status: 'HELD' });
   }
-  await setStatus(state, 'COMPLETED');
+  await setStatus(state, 'COMPLETED', index);
 }
 
-async function setStatus(state: CheckoutState, status: OrderStatus): Promise<void> {
+async function setStatus(state: CheckoutState, status: OrderStatus, index: (pairs: SearchAttributeUpdatePair[]) => void): Promise<void> {
   await db.setOrderStatus({ orderId: state.orderId, buyerId: state.buyerId, status, ...(state.failure ? { failure: state.failure } : {}) });
   state.status = status;
-  upsertSearchAttributes([{ key: searchAttributes.checkoutStatus, value: status }]);
+  index([{ key: searchAttributes.checkoutStatus, value: status }]);
 }
 
 function failureDetails(err: unknown): Record<string, unknown> {

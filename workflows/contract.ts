@@ -65,12 +65,18 @@ export interface CheckoutSettings {
   shipBy: Duration;
   /** A delivered parcel is released to the seller this long after delivery without buyer confirmation. */
   autoRelease: Duration;
+  /**
+   * Set the project's search attributes (OrderId, BuyerId, CheckoutStatus, …). Off only on a
+   * Temporal without custom search attributes — the time-skipping test server has none.
+   */
+  searchAttributes: boolean;
 }
 
 export const defaultCheckoutSettings: CheckoutSettings = {
   paymentTimeout: '15 minutes',
   shipBy: '3 days',
   autoRelease: '7 days',
+  searchAttributes: true,
 };
 
 export interface CheckoutInput {

@@ -88,7 +88,7 @@ export async function parcelWorkflow(input: ParcelInput): Promise<ParcelState> {
     shipBy: new Date(shipByMs).toISOString(),
     history: [{ status: 'HELD', at: new Date().toISOString(), by: 'checkout' }],
   };
-  upsertSearchAttributes([
+  if (input.settings.searchAttributes) upsertSearchAttributes([
     { key: searchAttributes.orderId, value: input.orderId },
     { key: searchAttributes.buyerId, value: input.buyerId },
     { key: searchAttributes.sellerIds, value: [input.sellerId] },
@@ -105,27 +105,36 @@ export async function parcelWorkflow(input: ParcelInput): Promise<ParcelState> {
     }
   }
 
-  async function moveTo(status: ParcelStatus, by: string, reason?: string, autoReleaseAt?: string): Promise<void> {
+  /** Records a transition; `atMs` (workflow time) is when it was decided, before its activities ran. */
+  async function moveTo(status: ParcelStatus, atMs: number, by: string, reason?: string, autoReleaseAt?: string): Promise<void> {
     await db.setParcelStatus({ orderId: input.orderId, sellerId: input.sellerId, status, ...(autoReleaseAt ? { autoReleaseAt } : {}) });
     state.status = status;
     if (autoReleaseAt) state.autoReleaseAt = autoReleaseAt;
-    state.history.push({ status, at: new Date().toISOString(), by, ...(reason ? { reason } : {}) });
+    state.history.push({ status, at: new Date(atMs).toISOString(), by, ...(reason ? { reason } : {}) });
   }
 
   async function refundAndRestock(status: 'REFUNDED' | 'CANCELLED', by: string, reason: string): Promise<void> {
+    const atMs = Date.now();
     await money.refundParcel({ orderId: input.orderId, sellerId: input.sellerId, amountMinor: input.customerPaid });
     await money.restockParcel({ orderId: input.orderId, sellerId: input.sellerId });
-    await moveTo(status, by, reason);
+    await moveTo(status, atMs, by, reason);
   }
 
   async function release(by: string, reason: string): Promise<void> {
+    const atMs = Date.now();
     await money.releaseParcelFunds({ orderId: input.orderId, sellerId: input.sellerId, payoutMinor: input.payout, currency: input.currency });
-    await moveTo('RELEASED', by, reason);
+    await moveTo('RELEASED', atMs, by, reason);
+  }
+
+  /** Delivery starts the auto-release clock: exactly `autoRelease` after the recorded delivery time. */
+  async function deliver(a: ParcelActionInput): Promise<void> {
+    const atMs = Date.now();
+    await moveTo('DELIVERED', atMs, a.by, a.reason, new Date(atMs + msToNumber(input.settings.autoRelease)).toISOString());
   }
 
   const effects: Record<Action, (a: ParcelActionInput) => Promise<void>> = {
-    ship: (a) => moveTo('SHIPPED', a.by, a.reason),
-    deliver: (a) => moveTo('DELIVERED', a.by, a.reason, new Date(Date.now() + msToNumber(input.settings.autoRelease)).toISOString()),
+    ship: (a) => moveTo('SHIPPED', Date.now(), a.by, a.reason),
+    deliver,
     confirmReceipt: (a) => release(a.by, a.reason ?? 'buyer confirmed receipt'),
     refund: (a) => refundAndRestock('REFUNDED', a.by, a.reason ?? 'refund requested'),
   };

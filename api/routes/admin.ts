@@ -49,7 +49,7 @@ export function adminRoutes(port: AdminPort): AnyRoute[] {
       auth: admin,
       params: skuParamsSchema,
       body: productBodySchema,
-      responses: { 200: { description: 'the product with its stock', schema: productSchema }, ...writeErrors, 404: err('NOT_FOUND: unknown seller'), 409: err('the stock is below the reserved units'), 422: err('refused') },
+      responses: { 200: { description: 'the product with its stock', schema: productSchema, links: { getProduct: { operationId: 'getProduct', parameters: { sku: '$request.path.sku' } } } }, ...writeErrors, 404: err('NOT_FOUND: unknown seller'), 409: err('the stock is below the reserved units'), 422: err('refused') },
       async handle({ params, body }) {
         return { status: 200, body: await port.putProduct(params.sku, body) };
       },
@@ -76,7 +76,7 @@ export function adminRoutes(port: AdminPort): AnyRoute[] {
       auth: admin,
       params: voucherParamsSchema,
       body: voucherBodySchema,
-      responses: { 200: { description: 'the voucher with its usage', schema: voucherSchema }, ...writeErrors, 404: err('NOT_FOUND: unknown seller'), 422: err('refused') },
+      responses: { 200: { description: 'the voucher with its usage', schema: voucherSchema, links: { getVoucher: { operationId: 'getVoucher', parameters: { code: '$request.path.code' } } } }, ...writeErrors, 404: err('NOT_FOUND: unknown seller'), 422: err('refused') },
       async handle({ params, body }) {
         return { status: 200, body: await port.putVoucher(params.code, body) };
       },

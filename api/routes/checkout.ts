@@ -13,6 +13,7 @@ import { authErrors } from './orders';
 
 const err = (description: string): ResponseSpec => ({ description, schema: errorResponseSchema });
 const location = { Location: { description: 'the order: /v1/orders/{orderId}', schema: z.string() } };
+const toOrder = { getOrder: { operationId: 'getOrder', parameters: { orderId: '$response.body#/orderId' }, description: 'the order this checkout made' } };
 
 /**
  * Per-user limit on checkout requests (429 RATE_LIMITED in the error shape). The counters live in
@@ -49,9 +50,9 @@ export function checkoutRoutes(deps: CheckoutDeps & { rateLimit: { limit: number
       headers: checkoutHeadersSchema,
       body: checkoutBodySchema,
       responses: {
-        200: { description: 'a repeated request: the order this Idempotency-Key made', schema: orderSchema, headers: location },
-        201: { description: 'the saga settled within the wait: the order (COMPLETED or FAILED)', schema: orderSchema, headers: location },
-        202: { description: 'accepted; the saga is still running', schema: checkoutAcceptedSchema, headers: location },
+        200: { description: 'a repeated request: the order this Idempotency-Key made', schema: orderSchema, headers: location, links: toOrder },
+        201: { description: 'the saga settled within the wait: the order (COMPLETED or FAILED)', schema: orderSchema, headers: location, links: toOrder },
+        202: { description: 'accepted; the saga is still running', schema: checkoutAcceptedSchema, headers: location, links: toOrder },
         400: err('VALIDATION_FAILED (body, Idempotency-Key) or MALFORMED_JSON'),
         ...authErrors,
         409: err('IDEMPOTENCY_KEY_REUSED, or PRICE_CHANGED with the fresh breakdown in details.pricing'),

@@ -254,15 +254,18 @@ BEGIN
   END IF;
   PERFORM pg_advisory_xact_lock(1229870670, hashtext(p_order_id)); -- = inventory_lock_order
 
-  -- Fast paths, the flash-sale case: one line for a new, open order.
+  -- The fast path, the flash-sale case: one line for a new, open order. The line is recorded first,
+  -- its claim decided in advance (bucket 0 of a single-row SKU, a random active bucket of a bucketed
+  -- one), then its units are taken with one conditional UPDATE, so the lock on a hot row is held
+  -- only from that UPDATE to the commit. The INSERT also does the closure and idempotency checks
+  -- (a retry conflicts and falls through to the general path). Waiting for the bucket here is safe:
+  -- the call holds no other bucket yet.
   IF cardinality(p_skus) = 1 AND p_quantities[1] > 0 THEN
     SELECT i.bucket_count INTO v_count FROM inventory_items i WHERE i.sku = p_skus[1];
-    IF v_count = 1 THEN
-      -- Record the line first (its claim is known: bucket 0), then take the units: the lock on a
-      -- hot row is held only from its UPDATE to the commit. The INSERT also does the existence,
-      -- closure and idempotency checks.
+    IF v_count >= 1 THEN
+      v_bucket := CASE WHEN v_count = 1 THEN 0 ELSE floor(random() * v_count)::integer END;
       INSERT INTO inventory_reservations (order_id, sku, seller_id, quantity, status, bucket_nos, bucket_quantities)
-      SELECT p_order_id, p.sku, p.seller_id, p_quantities[1], 'reserved', ARRAY[0], ARRAY[p_quantities[1]]
+      SELECT p_order_id, p.sku, p.seller_id, p_quantities[1], 'reserved', ARRAY[v_bucket], ARRAY[p_quantities[1]]
         FROM products p
        WHERE p.sku = p_skus[1]
          AND NOT EXISTS (SELECT 1 FROM inventory_order_closures c WHERE c.order_id = p_order_id)
@@ -270,37 +273,18 @@ BEGIN
       RETURNING seller_id INTO v_seller;
       IF FOUND THEN
         UPDATE inventory_buckets b SET reserved = b.reserved + p_quantities[1]
-         WHERE b.sku = p_skus[1] AND b.bucket_no = 0 AND b.on_hand - b.reserved >= p_quantities[1];
+         WHERE b.sku = p_skus[1] AND b.bucket_no = v_bucket AND b.on_hand - b.reserved >= p_quantities[1];
         IF FOUND THEN
           RETURN QUERY SELECT 'reserved'::text, NULL::jsonb;
-        ELSE
+          RETURN;
+        END IF;
+        IF v_count = 1 THEN
           PERFORM inventory_record_rejection(p_order_id, p_skus, p_quantities, ARRAY[v_seller], p_skus[1]);
           RETURN QUERY SELECT * FROM inventory_recorded_outcome(p_order_id, p_skus, p_quantities);
+          RETURN;
         END IF;
-        RETURN;
-      END IF;
-    ELSIF v_count > 1 THEN
-      -- A bucketed SKU: take the units from the first bucket at or after a random start that
-      -- nobody holds right now and that has enough (SKIP LOCKED: never waits), then record the line.
-      v_bucket := floor(random() * v_count)::integer;
-      UPDATE inventory_buckets b SET reserved = b.reserved + p_quantities[1]
-       WHERE b.sku = p_skus[1] AND b.on_hand - b.reserved >= p_quantities[1]
-         AND b.bucket_no = (SELECT x.bucket_no FROM inventory_buckets x
-                             WHERE x.sku = p_skus[1] AND x.bucket_no >= v_bucket
-                               AND x.bucket_no < v_count AND x.on_hand - x.reserved >= p_quantities[1]
-                             ORDER BY x.bucket_no LIMIT 1 FOR UPDATE SKIP LOCKED)
-         AND NOT EXISTS (SELECT 1 FROM inventory_order_closures c WHERE c.order_id = p_order_id)
-         AND NOT EXISTS (SELECT 1 FROM inventory_reservations r WHERE r.order_id = p_order_id AND r.sku = p_skus[1])
-      RETURNING b.bucket_no INTO v_bucket;
-      IF FOUND THEN
-        INSERT INTO inventory_reservations (order_id, sku, seller_id, quantity, status, bucket_nos, bucket_quantities)
-        SELECT p_order_id, p.sku, p.seller_id, p_quantities[1], 'reserved', ARRAY[v_bucket], ARRAY[p_quantities[1]]
-          FROM products p WHERE p.sku = p_skus[1];
-        IF NOT FOUND THEN
-          RAISE EXCEPTION 'unknown sku' USING ERRCODE = 'IV001', DETAIL = to_jsonb(p_skus)::text;
-        END IF;
-        RETURN QUERY SELECT 'reserved'::text, NULL::jsonb;
-        RETURN;
+        -- That bucket is short: forget the line; the general path looks at every bucket.
+        DELETE FROM inventory_reservations r WHERE r.order_id = p_order_id AND r.sku = p_skus[1];
       END IF;
     END IF;
   END IF;

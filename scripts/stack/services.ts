@@ -312,26 +312,30 @@ function indexedValueType(type: SearchAttributeType): temporal.api.enums.v1.Inde
 export async function registerSearchAttributes(config: AppConfig): Promise<void> {
   const connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: 5000 });
   try {
-    const namespace = config.temporalNamespace;
-    const existing = await connection.operatorService.listSearchAttributes({ namespace });
-    const known = new Set(Object.keys(existing.customAttributes ?? {}));
-    const missing = allSearchAttributeKeys.filter((key) => !known.has(key.name));
-    if (missing.length === 0) return;
-    log(`registering search attributes in namespace ${namespace}: ${missing.map((k) => k.name).join(', ')}`);
-    await connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(missing.map((k) => [k.name, indexedValueType(k.type)])),
-    });
-    // Registration is asynchronous on some servers: wait until every attribute is listed.
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const now = await connection.operatorService.listSearchAttributes({ namespace });
-      if (missing.every((k) => Object.keys(now.customAttributes ?? {}).includes(k.name))) return;
-      await sleep(200);
-    }
-    throw new StackError('search attributes did not appear after registration');
+    await registerSearchAttributesOn(connection, config.temporalNamespace);
   } finally {
     await connection.close();
   }
+}
+
+/** The same on an open connection (the time-skipping test server needs it too). */
+export async function registerSearchAttributesOn(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing = allSearchAttributeKeys.filter((key) => !known.has(key.name));
+  if (missing.length === 0) return;
+  log(`registering search attributes in namespace ${namespace}: ${missing.map((k) => k.name).join(', ')}`);
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, indexedValueType(k.type)])),
+  });
+  // Registration is asynchronous on some servers: wait until every attribute is listed.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const now = await connection.operatorService.listSearchAttributes({ namespace });
+    if (missing.every((k) => Object.keys(now.customAttributes ?? {}).includes(k.name))) return;
+    await sleep(200);
+  }
+  throw new StackError('search attributes did not appear after registration');
 }
 
 export async function temporalDown(): Promise<void> {

@@ -55,7 +55,7 @@ export interface CartService {
   get(userId: string): Promise<CartView>;
   /** Adds `quantity` units of `sku`; adds to the line when the sku is already in the cart. */
   addItem(userId: string, item: { sku: string; quantity: number }): Promise<CartView>;
-  /** Sets a line's quantity (1..lineQuantityMax; remove the line to drop it). NotFound-free: a sku not in the cart is a ValidationError. */
+  /** Sets a line's quantity (1..lineQuantityMax; remove the line to drop it). A sku not in the cart is a ValidationError. */
   setItemQuantity(userId: string, sku: string, quantity: number): Promise<CartView>;
   /** Removes a line; removing an absent line changes nothing. */
   removeItem(userId: string, sku: string): Promise<CartView>;

@@ -14,18 +14,24 @@ import { migrate } from '../../db/migrate';
 import { which } from '../../scripts/stack/proc';
 import { postgresBinDir } from '../../scripts/stack/tools';
 
-export const benchDatabaseName = 'checkout_bench';
+/**
+ * Each benchmark has its own throwaway database (`checkout_bench_<name>`), so two benchmarks, or
+ * another engineer's, never drop each other's data.
+ */
+export function benchDatabaseName(benchmark: string): string {
+  return `checkout_bench_${benchmark}`;
+}
 
 export function log(name: string, line: string): void {
   console.log(`[bench:${name}] ${line}`);
 }
 
-/** The database URL for benchmarks: BENCH_DATABASE_URL, else `checkout_bench` on the configured server. */
-export function benchDatabaseUrl(): string {
+/** The database URL for a benchmark: BENCH_DATABASE_URL, else its own database on the configured server. */
+export function benchDatabaseUrl(benchmark: string): string {
   const fromEnv = process.env.BENCH_DATABASE_URL;
   if (fromEnv) return fromEnv;
   const url = new URL(loadConfig().databaseUrl);
-  url.pathname = `/${benchDatabaseName}`;
+  url.pathname = `/${benchDatabaseName(benchmark)}`;
   return url.toString();
 }
 
@@ -36,8 +42,8 @@ function adminUrl(databaseUrl: string): string {
 }
 
 /**
- * Creates the bench database when missing (the local superuser may) and migrates it. Returns true
- * when this run created it, so that cleanup drops only what the run made.
+ * Creates the bench database when missing (the local superuser may) and migrates it. The benchmark
+ * drops it at the end (one left by an interrupted run is reused first). Returns true when created.
  */
 export async function prepareBenchDatabase(databaseUrl: string): Promise<boolean> {
   const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
@@ -149,6 +155,12 @@ export function writeResults(name: string, data: unknown): string {
   const file = path.join(dir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
+}
+
+/** Measurement rounds per figure: BENCH_ROUNDS (1..5), default `fallback`. */
+export function benchRounds(fallback: number): number {
+  const raw = Number(process.env.BENCH_ROUNDS ?? fallback);
+  return Number.isInteger(raw) ? Math.min(5, Math.max(1, raw)) : fallback;
 }
 
 /** Seconds of each timed run: BENCH_SECONDS (1..30), default `fallback`. */

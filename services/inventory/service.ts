@@ -95,6 +95,11 @@ export interface InventoryService {
 
 export interface InventoryDeps {
   pool: Pool;
+  /**
+   * Reserve round trips in flight at once (default limits.reserveBatchesInFlightMax); calls beyond
+   * them share round trips (see ./pipeline.ts). Also the most sessions this instance queues on a row.
+   */
+  reserveInFlightMax?: number;
 }
 
 const reserveSchema = z.object({
@@ -130,11 +135,9 @@ function reserveStatement(orderId: string, skus: readonly string[], quantities: 
   };
 }
 
-export function createInventoryService({ pool }: InventoryDeps): InventoryService {
-  const pipeline = createTransactionPipeline<ReserveRow>(pool, {
-    batchMax: limits.reserveBatchMax,
-    inFlightMax: limits.reserveBatchesInFlightMax,
-  });
+export function createInventoryService({ pool, reserveInFlightMax = limits.reserveBatchesInFlightMax }: InventoryDeps): InventoryService {
+  if (!Number.isInteger(reserveInFlightMax) || reserveInFlightMax < 1) throw new RangeError('reserveInFlightMax must be a positive integer');
+  const pipeline = createTransactionPipeline<ReserveRow>(pool, { batchMax: limits.reserveBatchMax, inFlightMax: reserveInFlightMax });
 
   async function reserve(orderId: string, lines: readonly ReserveLine[]): Promise<Reservation> {
     const input = parseInput(reserveSchema, { orderId, lines });

@@ -32,8 +32,11 @@ export interface HarnessOptions {
   deliverWebhooks?: boolean;
   holdTimeoutMs?: number;
   now?: () => Date;
-  /** Provide a Temporal connection (e.g. the time-skipping environment's) instead of the dev server. */
-  temporal?: { client: Client; nativeConnection: NativeConnection; namespace?: string };
+  /**
+   * Provide a Temporal connection (e.g. the time-skipping environment's) instead of the dev server;
+   * `searchAttributes: false` for a server without custom search attributes.
+   */
+  temporal?: { client: Client; nativeConnection: NativeConnection; namespace?: string; searchAttributes?: boolean };
   workflowBundle?: WorkflowBundle;
 }
 
@@ -165,7 +168,7 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
       taskQueue,
       workflowId: checkoutWorkflowId(orderId),
       workflowIdConflictPolicy: 'USE_EXISTING',
-      args: [{ ...input, orderId }],
+      args: [{ ...input, orderId, settings: { ...(options.temporal?.searchAttributes === false ? { searchAttributes: false } : {}), ...input.settings } }],
     });
   }
 

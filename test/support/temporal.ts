@@ -1,6 +1,8 @@
 /**
  * Temporal helpers for tests: one workflow bundle per test run (bundling takes seconds), a client on
- * the real dev server, and the time-skipping test environment from the project-local binary.
+ * the real dev server, and the time-skipping test environment from the project-local binary. The
+ * time-skipping server has no custom search attributes (it implements no operator service), so
+ * workflows run there with `settings.searchAttributes: false`.
  */
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
