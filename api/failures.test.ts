@@ -112,6 +112,20 @@ describe('failure codes over HTTP @integration', function () {
       assert.equal((await h().request('POST', '/v1/checkouts', { token: other.token, headers: { 'Idempotency-Key': key }, body: { paymentMethod: { token: 'tok_visa' } } })).status, 422);
     });
 
+    it('a repeated key answers 200 from its order even after the cart was emptied (no CART_EMPTY)', async () => {
+      const b = buyer();
+      await fillCart(h(), b.token, [{ sku: scenario.skus.c, quantity: 1 }]);
+      const key = uniqueId('key');
+      const body = { paymentMethod: { token: 'tok_visa' } };
+      const first = await h().request('POST', '/v1/checkouts', { token: b.token, headers: { 'Idempotency-Key': key }, body });
+      assert.ok([201, 202].includes(first.status));
+      await h().request('DELETE', `/v1/cart/items/${scenario.skus.c}`, { token: b.token });
+      const again = await h().request('POST', '/v1/checkouts', { token: b.token, headers: { 'Idempotency-Key': key }, body });
+      assert.equal(again.status, 200, again.text);
+      assert.equal((again.body as { orderId: string }).orderId, (first.body as { orderId: string }).orderId);
+      assert.equal(again.headers.get('location'), `/v1/orders/${(first.body as { orderId: string }).orderId}`);
+    });
+
     it('RATE_LIMITED (429) beyond the per-user checkout limit, in the error shape', async () => {
       const limited = await startStack({ config: { checkoutRateLimit: { limit: 2, windowMs: 60_000 } } });
       try {
@@ -253,15 +267,20 @@ describe('failure codes over HTTP @integration', function () {
   });
 
   describe('PAYMENT_TIMEOUT', () => {
-    it('fails the order when no payment outcome arrives within the configured wait', async () => {
+    it('answers 202 while the saga runs, then fails the order when no payment outcome arrives within the configured wait', async () => {
       // The PSP settles asynchronous payments after 2.5 s; the saga waits only one second (the late charge is refunded).
-      const slow = await startStack({ config: { checkoutSettings: { paymentTimeout: 1000 } }, psp: { asyncDelayMs: 2500 } });
+      // The API waits only 200 ms, so the request is answered 202 while the saga still runs.
+      const slow = await startStack({ config: { checkoutSettings: { paymentTimeout: 1000 }, checkoutWaitMs: 200 }, psp: { asyncDelayMs: 2500 } });
       try {
         const slowScenario = await createScenario(slow.harness);
         const token = slow.harness.token('buyer', uniqueId('buyer'));
         await fillCart(slow.harness, token, [{ sku: slowScenario.skus.a, quantity: 1 }]);
         const res = await slow.harness.request('POST', '/v1/checkouts', { token, headers: { 'Idempotency-Key': uniqueId('k') }, body: { paymentMethod: { token: 'tok_async' } } });
+        assert.equal(res.status, 202, res.text);
         const orderId = (res.body as { orderId: string }).orderId;
+        assert.ok(['PROCESSING', 'AWAITING_PAYMENT'].includes((res.body as { status: string }).status));
+        assert.deepEqual(Object.keys(res.body as object).sort(), ['orderId', 'status']);
+        assert.equal(res.headers.get('location'), `/v1/orders/${orderId}`);
         const order = await waitFor(
           async () => (await slow.harness.request('GET', `/v1/orders/${orderId}`, { token })).body as Order,
           (o) => o.status === 'FAILED' || o.status === 'COMPLETED',

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { testPool, uniqueId } from '../test/support/env';
+import { createLogger } from './observability';
 import { createScenario, fillCart, startStack, waitFor, type Scenario, type Stack } from './test-support';
 
 interface Order {
@@ -23,8 +24,11 @@ describe('checkout journey over HTTP @integration', function () {
   let stack: Stack;
   let scenario: Scenario;
 
+  const logLines: Record<string, unknown>[] = [];
+
   before(async () => {
-    stack = await startStack();
+    const destination = { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) };
+    stack = await startStack({ logger: createLogger({ level: 'info', destination }) });
     scenario = await createScenario(stack.harness);
   });
   after(async () => {
@@ -74,6 +78,13 @@ describe('checkout journey over HTTP @integration', function () {
     for (const step of ['price', 'reserveInventory', 'holdVouchers', 'charge', 'confirm']) assert.ok(names.includes(step), `${step} missing from ${names.join(', ')}`);
     assert.ok(names.indexOf('reserveInventory') < names.indexOf('charge') && names.indexOf('charge') < names.indexOf('confirm'));
     assert.deepEqual(order.saga.compensations, []);
+    // The request's log line carries the request id, the order id and the saga's workflow id.
+    const line = logLines.find((l) => l.msg === 'request' && l.route === '/v1/checkouts' && l.orderId === order.orderId);
+    assert.ok(line, 'no log line for the checkout');
+    assert.equal(line.workflowId, `checkout:${order.orderId}`);
+    assert.equal(line.userId, buyerId);
+    assert.equal(line.requestId, res.headers.get('x-request-id'));
+    assert.equal(line.status, 201);
 
     // The same key and body again: the same order, 200, no second saga.
     const again = await h().request('POST', '/v1/checkouts', {

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
+import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { migrate } from '../db/migrate';
@@ -170,6 +171,7 @@ export interface Stack {
 export interface StackOptions {
   config?: Partial<ApiConfig>;
   psp?: Partial<PspServerOptions>;
+  logger?: Logger;
 }
 
 /**
@@ -214,6 +216,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       probes: {},
       config: { taskQueue, checkoutWaitMs: 10_000, queryTimeoutMs: 5000, checkoutRateLimit: { limit: 1000, windowMs: 60_000 }, ...options.config },
       ...wireServices({ pool, redis, temporal: client, gateway, services }),
+      ...(options.logger ? { logger: options.logger } : {}),
     },
     { port: apiPort },
   );

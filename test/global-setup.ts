@@ -6,7 +6,9 @@
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { stackDown, stackUp, type ServiceName } from '../scripts/stack/index';
-import { closeTestHandles } from './support/env';
+import { allChecks } from '../scripts/audit/checks';
+import { runAudit } from '../scripts/audit/run';
+import { closeTestHandles, testPool } from './support/env';
 
 let startedByTests: ServiceName[] = [];
 
@@ -21,7 +23,24 @@ export async function mochaGlobalSetup(): Promise<void> {
   startedByTests = started;
 }
 
+/**
+ * After the whole suite the test database must pass the invariant auditor (`npm run audit`): every
+ * entry balanced, escrows settled, no double charge, failed orders fully undone.
+ */
+async function auditTestDatabase(): Promise<void> {
+  const report = await runAudit(testPool(), allChecks, { database: 'checkout_test' });
+  if (!report.ok) {
+    const broken = report.checks.filter((c) => c.status !== 'ok').map((c) => `${c.name}: ${c.violations} violation(s) ${JSON.stringify(c.sample)}${c.error ? ` ${c.error}` : ''}`);
+    throw new Error(`the invariant audit of the test database failed after the suite:\n${broken.join('\n')}`);
+  }
+  console.log(`audit: ${report.checks.length} invariants hold on the test database`);
+}
+
 export async function mochaGlobalTeardown(): Promise<void> {
-  await closeTestHandles();
+  try {
+    if (process.env.TEST_AUDIT !== '0') await auditTestDatabase();
+  } finally {
+    await closeTestHandles();
+  }
   if (startedByTests.length > 0 && !process.env.KEEP_STACK) await stackDown(startedByTests);
 }

@@ -133,5 +133,33 @@ export const paymentChecks: readonly AuditCheck[] = [
   },
 ];
 
+/**
+ * Order states against the stores (the checkout saga's outcome). A saga still compensating is not
+ * finished: these hold for orders whose workflow has ended, which is every order of a quiet system.
+ */
+export const orderChecks: readonly AuditCheck[] = [
+  {
+    name: 'completed_order_escrowed_and_sold',
+    description: 'A COMPLETED order has its escrow in the ledger and no stock still merely reserved.',
+    sql: `SELECT o.order_id,
+                 EXISTS (SELECT 1 FROM ledger_entries e WHERE e.kind = 'escrow' AND e.order_id = o.order_id) AS escrowed,
+                 (SELECT count(*) FROM inventory_reservations r WHERE r.order_id = o.order_id AND r.status = 'reserved') AS reserved_lines
+          FROM orders o
+          WHERE o.status = 'COMPLETED'
+            AND (NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.kind = 'escrow' AND e.order_id = o.order_id)
+                 OR EXISTS (SELECT 1 FROM inventory_reservations r WHERE r.order_id = o.order_id AND r.status = 'reserved'))`,
+  },
+  {
+    name: 'failed_order_fully_undone',
+    description: 'A FAILED order holds no stock, and whatever was charged for it was refunded in full.',
+    sql: `SELECT o.order_id, pay.status AS payment_status, pay.amount_minor::text AS charged_minor, pay.refunded_minor::text AS refunded_minor,
+                 (SELECT count(*) FROM inventory_reservations r WHERE r.order_id = o.order_id AND r.status IN ('reserved', 'committed')) AS stock_lines_held
+          FROM orders o LEFT JOIN payments pay ON pay.order_id = o.order_id
+          WHERE o.status = 'FAILED'
+            AND ((pay.status = 'succeeded' AND pay.refunded_minor <> pay.amount_minor)
+                 OR EXISTS (SELECT 1 FROM inventory_reservations r WHERE r.order_id = o.order_id AND r.status IN ('reserved', 'committed')))`,
+  },
+];
+
 /** Every check the auditor runs, in report order. */
-export const allChecks: readonly AuditCheck[] = [...ledgerChecks, ...paymentChecks];
+export const allChecks: readonly AuditCheck[] = [...ledgerChecks, ...paymentChecks, ...orderChecks];

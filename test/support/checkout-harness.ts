@@ -38,6 +38,8 @@ export interface HarnessOptions {
    */
   temporal?: { client: Client; nativeConnection: NativeConnection; namespace?: string; searchAttributes?: boolean };
   workflowBundle?: WorkflowBundle;
+  /** Run a worker in this process (default true); false when the test runs its own workers. */
+  worker?: boolean;
 }
 
 export interface CheckoutHarness {
@@ -131,15 +133,18 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
   late.client = client;
   const taskQueue = uniqueTaskQueue();
   const metrics = createWorkerMetrics();
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace,
-    taskQueue,
-    workflowBundle: options.workflowBundle ?? (await sharedWorkflowBundle()),
-    activities: createActivities({ pool: testPool(), redis: testRedis(), services, metrics: metrics.checkout }),
-    sinks: metrics.sinks,
-  });
-  const running = worker.run();
+  const worker =
+    options.worker === false
+      ? undefined
+      : await Worker.create({
+          connection: nativeConnection,
+          namespace,
+          taskQueue,
+          workflowBundle: options.workflowBundle ?? (await sharedWorkflowBundle()),
+          activities: createActivities({ pool: testPool(), redis: testRedis(), services, metrics: metrics.checkout }),
+          sinks: metrics.sinks,
+        });
+  const running = worker?.run();
 
   async function seedScenario(stock: { a?: number; b?: number; c?: number } = {}): Promise<Scenario> {
     const id = uniqueId('s').slice(2);
@@ -183,7 +188,7 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     checkout: async (input) => (await startCheckout(input)).result(),
     webhooksDelivered: forwarder.delivered,
     async close() {
-      worker.shutdown();
+      worker?.shutdown();
       await running;
       await psp.close();
       pspData.remove();
