@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { price } from '../pricing';
+import { createLedgerService } from '../services/ledger';
 import { createOrdersService } from '../services/orders';
 import { createSimulatorGateway } from '../services/payments';
 import { devServerClient } from '../test/support/temporal';
@@ -31,6 +32,7 @@ describe('orders and parcels over HTTP @integration', () => {
   let harness: Harness;
   let closeTemporal: () => Promise<void>;
   const orders = createOrdersService({ pool: testPool() });
+  const ledger = createLedgerService({ pool: testPool() });
 
   before(async () => {
     const { client, close } = await devServerClient();
@@ -50,11 +52,15 @@ describe('orders and parcels over HTTP @integration', () => {
     return orderId;
   }
 
-  /** A completed order with one HELD parcel per seller (no escrow workflows behind it). */
+  /**
+   * A completed order with one HELD parcel per seller (no escrow workflows behind it). Its escrow is
+   * posted like the saga's, so the invariant audit that ends the suite still holds.
+   */
   async function completedOrder(buyerId: string, sellers: string[]): Promise<string> {
     const orderId = await acceptedOrder(buyerId);
     const pricing = pricingFor(sellers);
     await orders.recordOrder({ orderId, buyerId, pricing });
+    await ledger.createEscrow(orderId, pricing);
     await orders.createParcels(
       orderId,
       sellers.map((sellerId) => ({ sellerId, customerPaid: pricing.sellers[sellerId]!.customerPaid, payout: pricing.sellers[sellerId]!.payout, shipBy: new Date(Date.now() + 86_400_000).toISOString() })),

@@ -168,6 +168,23 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/**
+ * Parcel escrow workflows wait days for their deadlines; a test's stack ends long before. They are
+ * terminated with the stack (best effort: visibility is eventually consistent), so test runs do not
+ * pile up sleeping workflows on the shared dev server.
+ */
+async function terminateLeftovers(client: Client, taskQueue: string): Promise<void> {
+  let count = 0;
+  try {
+    for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` })) {
+      await client.workflow.getHandle(execution.workflowId, execution.runId).terminate('test stack closed').catch(() => undefined);
+      if (++count >= 500) break;
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
 export interface StackOptions {
   config?: Partial<ApiConfig>;
   psp?: Partial<PspServerOptions>;
@@ -230,6 +247,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await psp.close();
       worker.shutdown();
       await running;
+      await terminateLeftovers(client, taskQueue);
       await closeClient();
       await connection.close();
       rmSync(pspDir, { recursive: true, force: true });

@@ -10,7 +10,6 @@ import { price } from '../pricing';
 import { createServices, type Services } from '../services';
 import type { CartService } from '../services/cart';
 import type { CheckoutPricing } from '../services/checkout-pricing';
-import { findCheckoutRequest } from '../services/orders/checkout-requests';
 import type { PaymentGateway } from '../services/payments';
 import type { AdminPort, AppDeps, CartPort, CheckoutPort, OrdersPort, PaymentsPort } from './deps';
 
@@ -20,7 +19,7 @@ export function wireOrders(pool: Pool, orders: Services['orders']): OrdersPort {
     findOrder: (orderId) => orders.findOrder(orderId),
     listOrders: (buyerId, options) => orders.listOrders(buyerId, options),
     acceptCheckoutRequest: (input) => orders.acceptCheckoutRequest(input),
-    findCheckoutRequest: (buyerId, key) => findCheckoutRequest(pool, buyerId, key),
+    findCheckoutRequest: (buyerId, key) => orders.findCheckoutRequest(buyerId, key),
   };
 }
 

@@ -5,7 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
-import { loadConfig, projectRoot } from '../lib/config';
+import { loadConfig, projectRoot, type AppConfig } from '../lib/config';
+import { createPool } from '../db/pool';
+import { seedIfEmpty, walkthrough } from '../db/seed';
+import { createRedis } from '../lib/redis';
 import { stackDown, stackUp, StackError, type ServiceName } from './stack/index';
 
 interface Child {
@@ -75,15 +78,29 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
+/** Loads the demo scenario into an empty database and prints where to start; returns the walkthrough or undefined. */
+async function seedDemoData(config: AppConfig, apiUrl: string): Promise<string | undefined> {
+  const pool = createPool(config.databaseUrl, { max: 2 });
+  const redis = createRedis(config.redisUrl, 'checkout-seed');
+  try {
+    return (await seedIfEmpty({ pool, redis })) ? walkthrough({ apiUrl, jwtSecret: config.jwtSecret }) : undefined;
+  } finally {
+    await pool.end();
+    redis.disconnect();
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
   ({ started: startedServices } = await stackUp({ config }));
   if (stopping) return;
+  const apiUrl = `http://localhost:${config.port}`;
+  const demo = await seedDemoData(config, apiUrl);
+  if (demo) console.log('[start]   the database was empty: loaded the demo scenario (npm run seed)');
   startChild('worker', 'workers/main.ts');
   startChild('api', 'api/main.ts');
-  const apiUrl = `http://localhost:${config.port}`;
   if (!(await waitForHttp(`${apiUrl}/healthz`, 60_000))) {
     if (!stopping) console.error('[start]   the API did not answer /healthz within 60 s');
     return shutdown(1);
@@ -100,6 +117,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+  if (demo) console.log(demo);
 }
 
 main().catch((err: unknown) => {

@@ -30,8 +30,8 @@ const appServices = ['setup', 'worker', 'api'];
 const withDefaults = (value: string): string => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
 
 describe('docker-compose.yml', () => {
-  it('has the Temporal server and UI, Postgres, Redis, worker and API', () => {
-    for (const name of ['temporal', 'temporal-ui', 'postgres', 'redis', 'worker', 'api']) {
+  it('has the Temporal server and UI, Postgres, Redis, worker, API and the PSP simulator', () => {
+    for (const name of ['temporal', 'temporal-ui', 'postgres', 'redis', 'worker', 'api', 'psp']) {
       assert.ok(compose.services[name], `service ${name} is missing`);
     }
   });
@@ -61,9 +61,16 @@ describe('docker-compose.yml', () => {
     assert.ok(compose.services.api?.ports?.includes('3000:3000'));
   });
 
+  it('points the worker at the PSP simulator and the simulator at the API, with one webhook secret', () => {
+    const psp = compose.services.psp!;
+    assert.equal(compose.services.worker?.environment?.PSP_URL, `http://psp:${psp.environment?.PSP_PORT}`);
+    assert.equal(psp.environment?.PSP_WEBHOOK_URL, `http://api:${compose.services.api?.environment?.PORT}/v1/webhooks/payments`);
+    assert.equal(withDefaults(String(psp.environment?.WEBHOOK_SECRET)), devSecrets.webhookSecret);
+  });
+
   it('runs npm scripts that exist, from an image the repository can build', () => {
     assert.ok(existsSync(path.join(projectRoot, 'Dockerfile')));
-    for (const name of appServices) {
+    for (const name of [...appServices, 'psp']) {
       const service = compose.services[name]!;
       assert.equal(service.build, '.');
       const [npm, run, script] = service.command ?? [];

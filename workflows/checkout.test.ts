@@ -181,6 +181,27 @@ describe('checkout saga @integration', function () {
   });
 });
 
+describe('checkout saga metrics @integration', function () {
+  this.timeout(60_000);
+  it('observes checkout durations by final status, compensations and voucher lock failures', async () => {
+    const h = await startCheckoutHarness();
+    try {
+      const s = await h.seedScenario({ c: 0 });
+      await h.checkout({ buyerId: 'buyer-metrics', items: [{ sku: s.skus.a, quantity: 1 }], voucherCodes: [], paymentToken: 'tok_visa' });
+      await h.checkout({ buyerId: 'buyer-metrics', items: [{ sku: s.skus.c, quantity: 1 }], voucherCodes: [], paymentToken: 'tok_visa' });
+      await h.services.vouchers.upsert(s.vouchers.platform, { scope: 'platform', type: 'percent', rateBps: 1000, totalLimit: 0 });
+      await h.checkout({ buyerId: 'buyer-metrics', items: [{ sku: s.skus.a, quantity: 1 }], voucherCodes: [s.vouchers.platform], paymentToken: 'tok_visa' });
+      const text = await h.metrics.registry.metrics();
+      assert.match(text, /checkout_duration_seconds_count\{status="COMPLETED"\} 1/);
+      assert.match(text, /checkout_duration_seconds_count\{status="FAILED"\} 2/);
+      assert.match(text, /saga_compensations_total\{compensation="releaseStock"\} 2/);
+      assert.match(text, /voucher_lock_failures_total\{reason="VOUCHER_EXHAUSTED"\} 1/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('parcel actions @integration', function () {
   this.timeout(60_000);
   let h: CheckoutHarness;

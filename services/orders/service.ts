@@ -160,6 +160,18 @@ export function createOrdersService({ pool }: { pool: Pool }) {
       return { order: toOrder(existing, (await parcelsOf([existing.order_id])).get(existing.order_id) ?? []), created: false };
     },
 
+    /**
+     * Finds the order a buyer's idempotency key made, writing nothing: a repeated checkout request
+     * answers from its order before the (by then usually empty) cart is read, and a refused request
+     * (CART_EMPTY, PRICE_CHANGED) leaves no row.
+     */
+    async findCheckoutRequest(buyerId: string, idempotencyKey: string): Promise<{ order: OrderRecord; requestHash: string | null } | undefined> {
+      const { rows } = await pool.query<OrderRow>('SELECT * FROM orders WHERE buyer_id = $1 AND idempotency_key = $2', [buyerId, idempotencyKey]);
+      const row = rows[0];
+      if (!row) return undefined;
+      return { order: toOrder(row, (await parcelsOf([row.order_id])).get(row.order_id) ?? []), requestHash: row.request_hash };
+    },
+
     /** The saga's "create order" step: the order exists with its frozen price (idempotent). */
     async recordOrder(input: { orderId: string; buyerId: string; pricing: PriceBreakdown }): Promise<void> {
       const { orderId, buyerId, pricing } = input;
