@@ -1,4 +1,4 @@
-import { Pool, type PoolConfig } from 'pg';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
 
 /**
  * A pg pool with the settings every process shares. BIGINT (int8) columns come back as strings by
@@ -29,4 +29,26 @@ export function toSafeInt(value: string | number | bigint): number {
     throw new RangeError(`integer ${big} is outside the exact JavaScript range`);
   }
   return Number(big);
+}
+
+/**
+ * Runs `work` in one transaction on one client: COMMIT on success (deferred constraints, such as the
+ * ledger's balance check, run then), ROLLBACK on failure.
+ */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (err) {
+    // A failed ROLLBACK means the connection is broken: discard it instead of returning it to the pool.
+    await client.query('ROLLBACK').then(
+      () => client.release(),
+      (rollbackError: Error) => client.release(rollbackError),
+    );
+    throw err;
+  }
 }

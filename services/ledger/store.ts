@@ -4,28 +4,11 @@
  * (db/migrations/0021_ledger.sql); this module never updates or deletes a ledger row.
  */
 import type { Pool, PoolClient } from 'pg';
-import { toSafeInt } from '../../db/pool';
+import { inTransaction, toSafeInt } from '../../db/pool';
 import type { EntryDraft, ParcelAmounts } from './postings';
 import type { AccountBalance, AccountKind, BalanceFilter, EntryKind, LedgerEntry, Posting } from './types';
 
-/** Runs `work` in one transaction; the deferred balance check runs at COMMIT. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    client.release();
-    return result;
-  } catch (err) {
-    // A failed ROLLBACK means the connection is broken: discard it instead of returning it to the pool.
-    await client.query('ROLLBACK').then(
-      () => client.release(),
-      (rollbackError: Error) => client.release(rollbackError),
-    );
-    throw err;
-  }
-}
+export { inTransaction };
 
 /**
  * Inserts the entry and its postings unless an entry with the same business key (or a settlement of

@@ -8,7 +8,7 @@
  * move a payment backwards.
  */
 import type { Pool, PoolClient } from 'pg';
-import { toSafeInt } from '../../db/pool';
+import { inTransaction, toSafeInt } from '../../db/pool';
 import type { GatewayCharge, PaymentEvent, PaymentRecord, PaymentStatus } from './types';
 
 type Queryable = Pool | PoolClient;
@@ -229,21 +229,4 @@ export async function recordPayout(db: Queryable, orderId: string, sellerId: str
   );
 }
 
-/** Runs `work` in one transaction. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    client.release();
-    return result;
-  } catch (err) {
-    // A failed ROLLBACK means the connection is broken: discard it instead of returning it to the pool.
-    await client.query('ROLLBACK').then(
-      () => client.release(),
-      (rollbackError: Error) => client.release(rollbackError),
-    );
-    throw err;
-  }
-}
+export { inTransaction };
