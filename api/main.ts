@@ -32,7 +32,11 @@ function main(): void {
   const server = app.listen(config.port, () => {
     logger.info({ port: config.port, taskQueue: config.taskQueue }, `API listening on http://localhost:${config.port}`);
   });
+  let stopping = false;
   const shutdown = (): void => {
+    // A second signal (Ctrl-C arrives from the terminal and from the parent) changes nothing.
+    if (stopping) return;
+    stopping = true;
     logger.info('API shutting down');
     server.close(() => {
       void Promise.allSettled([pool.end(), temporal.close(), redis.quit()]).then(() => process.exit(0));
@@ -41,8 +45,8 @@ function main(): void {
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 5000).unref();
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 }
 
 main();

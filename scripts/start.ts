@@ -16,7 +16,10 @@ interface Child {
   process: ChildProcess;
 }
 
-const tsxCli = require.resolve('tsx/cli');
+// The children run TypeScript through tsx's loader inside the node process itself (not the tsx
+// CLI, which would put a wrapper process between us and the child: a SIGKILL to the wrapper would
+// orphan the real process).
+const tsxLoader = ['--require', 'tsx/cjs'];
 const children: Child[] = [];
 let startedServices: ServiceName[] = [];
 let stopping = false;
@@ -28,7 +31,7 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream | null, sink: N
 }
 
 function startChild(name: string, entry: string, env: NodeJS.ProcessEnv = process.env): Child {
-  const child = spawn(process.execPath, [tsxCli, entry], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...tsxLoader, entry], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   prefixLines(name, child.stdout, process.stdout);
   prefixLines(name, child.stderr, process.stderr);
   child.on('exit', (code, signal) => {
@@ -92,8 +95,10 @@ async function seedDemoData(config: AppConfig, apiUrl: string): Promise<string |
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // Ctrl-C reaches us twice (from the terminal and relayed by npm / tsx): every signal after the
+  // first is absorbed by the same idempotent shutdown instead of killing us halfway.
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
   ({ started: startedServices } = await stackUp({ config }));
   if (stopping) return;
   const apiUrl = `http://localhost:${config.port}`;

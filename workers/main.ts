@@ -4,7 +4,8 @@
  * Temporal runtime stops polling and lets running activities finish within the grace period;
  * then the pools close).
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { createWorkerLogger } from './logging';
 import { loadConfig } from '../lib/config';
 import { createPool } from '../db/pool';
 import { createRedis } from '../lib/redis';
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   // The SDK's own worker metrics go to a loopback exporter that our /metrics endpoint appends.
   const sdkMetricsAddress = `127.0.0.1:${config.workerMetricsPort + 1}`;
   Runtime.install({
-    logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'INFO'),
+    logger: createWorkerLogger(process.env.LOG_LEVEL),
     telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } },
   });
   const pool = createPool(config.databaseUrl);
