@@ -12,11 +12,6 @@ import type { PriceBreakdown } from '../pricing';
 export const checkoutWorkflowId = (orderId: string): string => `checkout:${orderId}`;
 export const parcelWorkflowId = (orderId: string, sellerId: string): string => `parcel:${orderId}:${sellerId}`;
 
-/** The inverse of checkoutWorkflowId: the order id of a checkout workflow id, or undefined. */
-export function orderIdOfWorkflowId(workflowId: string): string | undefined {
-  return workflowId.startsWith('checkout:') ? workflowId.slice('checkout:'.length) : undefined;
-}
-
 // ------------------------------------------------------------------ statuses
 
 export const orderStatuses = ['PROCESSING', 'AWAITING_PAYMENT', 'COMPLETED', 'FAILED'] as const;

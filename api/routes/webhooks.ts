@@ -36,10 +36,13 @@ function toSignal(event: PspEvent): PaymentEvent {
   return { eventId: event.id, type: event.type, paymentId: event.data.paymentId, amount: event.data.amount, currency: event.data.currency };
 }
 
-/** True when the saga got the signal; false when it is unknown or finished (nothing left to tell it). */
-async function signalSaga(client: Client, orderId: string, event: PaymentEvent): Promise<boolean> {
+/**
+ * Forwards a verified payment event to the order's saga as the `paymentEvent` signal. True when the
+ * saga got it; false when it is unknown or finished (nothing left to tell it).
+ */
+export async function forwardPaymentEvent(client: Client, event: PspEvent): Promise<boolean> {
   try {
-    await client.workflow.getHandle(checkoutWorkflowId(orderId)).signal(paymentEventSignal, event);
+    await client.workflow.getHandle(checkoutWorkflowId(event.data.orderId)).signal(paymentEventSignal, toSignal(event));
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
@@ -70,7 +73,7 @@ export function webhookRoutes(deps: { client: Client; payments: PaymentsPort }):
         if (!event) return { status: 200, body: { received: true, eventId: null, duplicate: false } };
         const orderId = event.data.orderId;
         noteIds(res, { orderId, workflowId: checkoutWorkflowId(orderId) });
-        const delivered = await signalSaga(deps.client, orderId, toSignal(event));
+        const delivered = await forwardPaymentEvent(deps.client, event);
         log.info({ eventId: event.id, type: event.type, duplicate: !outcome.isNew, knownOrder: outcome.knownOrder, delivered }, 'payment event');
         return { status: 200, body: { received: true, eventId: event.id, duplicate: !outcome.isNew } };
       },

@@ -318,8 +318,7 @@ export async function registerSearchAttributes(config: AppConfig): Promise<void>
   }
 }
 
-/** The same on an open connection (the time-skipping test server needs it too). */
-export async function registerSearchAttributesOn(connection: Connection, namespace: string): Promise<void> {
+async function registerSearchAttributesOn(connection: Connection, namespace: string): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = allSearchAttributeKeys.filter((key) => !known.has(key.name));

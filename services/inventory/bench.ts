@@ -35,7 +35,7 @@ import {
   runTool,
   writeResults,
   type LoadResult,
-} from './bench-support';
+} from '../../bench/support';
 
 const log = (line: string): void => benchLog('inventory', line);
 

@@ -59,7 +59,6 @@ interface ParcelRow {
   auto_release_at: Date | null;
 }
 
-const terminalStatuses: readonly OrderStatus[] = ['COMPLETED', 'FAILED'];
 export const orderListLimitMax = 100;
 const orderIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -257,10 +256,6 @@ export function createOrdersService({ pool }: { pool: Pool }) {
       const orders = page.map((row) => toOrder(row, parcels.get(row.order_id) ?? []));
       const last = page[page.length - 1];
       return rows.length > limit && last ? { orders, nextCursor: encodeCursor(last.created_at_exact, last.order_id) } : { orders };
-    },
-
-    isTerminal(status: OrderStatus): boolean {
-      return terminalStatuses.includes(status);
     },
   };
 }

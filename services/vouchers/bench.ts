@@ -33,7 +33,7 @@ import {
   runSeconds,
   runTool,
   writeResults,
-} from '../inventory/bench-support';
+} from '../../bench/support';
 import { createVoucherService } from './index';
 import { voucherKeys, voucherScripts } from './redis-state';
 

@@ -6,9 +6,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, Connection, WorkflowNotFoundError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { forwardPaymentEvent } from '../../api/routes/webhooks';
 import { createServices, type Services } from '../../services';
 import { createSimulatorGateway } from '../../services/payments';
 import { createPspServer, type PspServer, type PspServerOptions } from '../../simulators/psp/server';
@@ -56,7 +57,7 @@ export interface CheckoutHarness {
   close(): Promise<void>;
 }
 
-/** Webhook endpoint: the same steps as the API's (signature, de-duplication, signal). */
+/** Webhook endpoint: the API's steps (verify and record through the payments service, then forward). */
 async function startWebhookForwarder(services: () => Services, client: () => Client, enabled: () => boolean): Promise<{ url: string; server: Server; delivered: () => number }> {
   let delivered = 0;
   const server = createServer((req, res) => {
@@ -71,16 +72,8 @@ async function startWebhookForwarder(services: () => Services, client: () => Cli
       void (async () => {
         const { payments } = services();
         const outcome = await payments.handleWebhook(raw, req.headers[payments.signatureHeader] as string | undefined);
-        const event = outcome.event;
-        if (event && outcome.isNew) {
-          try {
-            await client()
-              .workflow.getHandle(checkoutWorkflowId(event.data.orderId))
-              .signal('paymentEvent', { eventId: event.id, type: event.type, paymentId: event.data.paymentId, amount: event.data.amount, currency: event.data.currency });
-          } catch (err) {
-            if (!(err instanceof WorkflowNotFoundError)) throw err;
-          }
-        }
+        // Like the API: every verified delivery is forwarded; the saga ignores event ids it has seen.
+        if (outcome.event) await forwardPaymentEvent(client(), outcome.event);
         delivered++;
         res.writeHead(200).end('{}');
       })().catch((err: unknown) => {

@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { loadConfig, projectRoot } from '../../lib/config';
-import { migrate } from '../../db/migrate';
-import { which } from '../../scripts/stack/proc';
-import { postgresBinDir } from '../../scripts/stack/tools';
+import { loadConfig, projectRoot } from '../lib/config';
+import { migrate } from '../db/migrate';
+import { which } from '../scripts/stack/proc';
+import { postgresBinDir } from '../scripts/stack/tools';
 
 /**
  * Each benchmark has its own throwaway database (`checkout_bench_<name>`), so two benchmarks, or
