@@ -157,6 +157,27 @@ export function writeResults(name: string, data: unknown): string {
   return file;
 }
 
+/**
+ * Commit durability of a benchmark's Postgres sessions (service pool and pgbench alike).
+ * `durable` is synchronous_commit=on, Postgres's default and what production must run: with
+ * asynchronous commit a database crash can forget reservations, holds and ledger entries that were
+ * already reported as done. `async` is synchronous_commit=off, what the private dev/test cluster
+ * runs for speed. BENCH_DURABILITY=durable|async|both (default both: durable first, it carries the goals).
+ */
+export type Durability = 'durable' | 'async';
+
+export function benchDurabilities(): Durability[] {
+  const raw = process.env.BENCH_DURABILITY ?? 'both';
+  if (raw === 'durable' || raw === 'async') return [raw];
+  if (raw === 'both') return ['durable', 'async'];
+  throw new Error(`BENCH_DURABILITY must be durable, async or both (got ${raw})`);
+}
+
+/** The session setting of a durability mode, as a libpq/pg `options` string (also PGOPTIONS). */
+export function durabilityOptions(durability: Durability): string {
+  return `-c synchronous_commit=${durability === 'durable' ? 'on' : 'off'}`;
+}
+
 /** Measurement rounds per figure: BENCH_ROUNDS (1..5), default `fallback`. */
 export function benchRounds(fallback: number): number {
   const raw = Number(process.env.BENCH_ROUNDS ?? fallback);

@@ -10,8 +10,8 @@
  * units) counts oversold units, which must be 0. Results: bench/results/inventory.json.
  *
  * It uses its own database (`checkout_bench_inventory`, created, migrated and dropped again; or
- * BENCH_DATABASE_URL, whose rows it deletes), bounds every run (about two and a half minutes in
- * total) and prints progress.
+ * BENCH_DATABASE_URL, whose rows it deletes), bounds every run (about two and a half
+ * minutes per durability mode) and prints progress.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,7 +31,10 @@ import {
   ratio,
   runLoad,
   benchRounds,
+  benchDurabilities,
+  durabilityOptions,
   runSeconds,
+  type Durability,
   runTool,
   writeResults,
   type LoadResult,
@@ -61,6 +64,9 @@ interface ScenarioRun {
   service: { reservationsPerSecond: number; ok: number; refused: number; errors: number; firstError?: string };
   raw: { updatesPerSecond: number };
   ratio: number | null;
+  /** pgbench calling inventory_reserve (one reservation per transaction): the service without Node. */
+  function: { reservationsPerSecond: number };
+  serviceVsFunction: number | null;
 }
 
 async function setUp(pool: Pool): Promise<void> {
@@ -94,17 +100,32 @@ function pgbenchScript(scenario: Scenario): string {
   }
 }
 
-/** The raw ceiling: pgbench, prepared statements, `concurrency` connections, same duration. */
-function rawUpdatesPerSecond(databaseUrl: string, scenario: Scenario, concurrency: number, seconds: number, dir: string): number {
-  const script = path.join(dir, `${scenario}.sql`);
-  writeFileSync(script, pgbenchScript(scenario));
+/** pgbench calling the reservation function: a new order per call (a random 63-bit id per client). */
+function functionScript(scenario: Scenario): string {
+  const order = `'${prefix}-pgb-' || :client_id || '-' || :o`;
+  const head = '\\set o random(1, 9000000000000000000)\n';
+  switch (scenario) {
+    case 'hotSingleRow':
+      return `${head}SELECT status FROM inventory_reserve(${order}, ARRAY['${hotSku}'], ARRAY[1]::bigint[]);\n`;
+    case 'hotBucketed':
+      return `${head}SELECT status FROM inventory_reserve(${order}, ARRAY['${bucketedSku}'], ARRAY[1]::bigint[]);\n`;
+    case 'random10k':
+      return `${head}\\set n random(1, ${randomSkuCount})\nSELECT status FROM inventory_reserve(${order}, ARRAY['${prefix}-r' || :n], ARRAY[1]::bigint[]);\n`;
+  }
+}
+
+/** pgbench with prepared statements, `concurrency` connections, `seconds` long: transactions per second. */
+function pgbenchPerSecond(databaseUrl: string, name: string, script: string, run: { concurrency: number; seconds: number; durability: Durability; dir: string }): number {
+  const { concurrency, seconds, durability, dir } = run;
+  const scriptFile = path.join(dir, `${name}.sql`);
+  writeFileSync(scriptFile, script);
   const url = new URL(databaseUrl);
   const args = [
     '-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username),
     '-n', '-M', 'prepared', '-c', String(concurrency), '-j', String(Math.min(concurrency, os.cpus().length)),
-    '-T', String(seconds), '-f', script, decodeURIComponent(url.pathname.slice(1)),
+    '-T', String(seconds), '-f', scriptFile, decodeURIComponent(url.pathname.slice(1)),
   ];
-  const env = { ...process.env, PGPASSWORD: decodeURIComponent(url.password) };
+  const env = { ...process.env, PGPASSWORD: decodeURIComponent(url.password), PGOPTIONS: durabilityOptions(durability) };
   const output = runTool(findTool('pgbench'), args, (seconds + 60) * 1000, env);
   const match = /tps = ([\d.]+) \(without initial connection time\)/.exec(output);
   if (!match?.[1]) throw new Error(`could not read tps from pgbench:\n${output}`);
@@ -119,11 +140,17 @@ function skuFor(scenario: Scenario): () => string {
 
 const isRefusal = (err: unknown): boolean => err instanceof BusinessError;
 
-async function serviceRun(databaseUrl: string, scenario: Scenario, concurrency: number, seconds: number, label = 'run'): Promise<LoadResult> {
-  const pool = createPool(databaseUrl, { max: concurrency });
+async function serviceRun(
+  databaseUrl: string,
+  scenario: Scenario,
+  run: { concurrency: number; seconds: number; durability: Durability },
+  label = 'run',
+): Promise<LoadResult> {
+  const { concurrency, seconds, durability } = run;
+  const pool = createPool(databaseUrl, { max: concurrency, options: durabilityOptions(durability) });
   const inventory = createInventoryService({ pool, reserveInFlightMax });
   const pickSku = skuFor(scenario);
-  const orderId = (tag: string, worker: number, i: number): string => `${prefix}-${label}-${scenario}-${concurrency}-${tag}-${worker}-${i}`;
+  const orderId = (tag: string, worker: number, i: number): string => `${prefix}-${label}-${durability}-${scenario}-${concurrency}-${tag}-${worker}-${i}`;
   try {
     await runLoad({
       concurrency,
@@ -157,7 +184,7 @@ interface SellOutResult {
 
 /** More concurrent attempts than units: exactly `units` may succeed; the rest are refusals. */
 async function sellOutRun(databaseUrl: string, bucketCount: number): Promise<SellOutResult> {
-  const pool = createPool(databaseUrl, { max: sellOut.concurrency });
+  const pool = createPool(databaseUrl, { max: sellOut.concurrency, options: durabilityOptions('durable') });
   const inventory = createInventoryService({ pool });
   const sku = `${prefix}-sellout-${bucketCount}`;
   try {
@@ -202,57 +229,104 @@ async function sellOutRun(databaseUrl: string, bucketCount: number): Promise<Sel
   }
 }
 
+type ScenarioRuns = Record<Scenario, ScenarioRun[]>;
+
+/** One figure of each kind for every scenario and concurrency, in one durability mode. */
+async function measureMode(databaseUrl: string, durability: Durability, settings: { seconds: number; rounds: number; dir: string }): Promise<ScenarioRuns> {
+  const { seconds, rounds, dir } = settings;
+  const scenarios: ScenarioRuns = { hotSingleRow: [], hotBucketed: [], random10k: [] };
+  const only = process.env.BENCH_SCENARIOS?.split(',');
+  for (const scenario of (Object.keys(scenarios) as Scenario[]).filter((s) => !only || only.includes(s))) {
+    for (const concurrency of concurrencies) {
+      const pgbenchRun = { concurrency, seconds, durability, dir };
+      // Best of `rounds` alternating pairs: the machine is shared, so a load spike during one
+      // measurement should not decide the figure (both sides get the same treatment).
+      let service: LoadResult | undefined;
+      let raw = 0;
+      for (let round = 1; round <= rounds; round += 1) {
+        const measured = await serviceRun(databaseUrl, scenario, { concurrency, seconds, durability }, `r${round}`);
+        if (!service || measured.perSecond > service.perSecond) service = measured;
+        raw = Math.max(raw, pgbenchPerSecond(databaseUrl, `${scenario}-update`, pgbenchScript(scenario), pgbenchRun));
+      }
+      if (!service) throw new Error('no measurement');
+      const fn = pgbenchPerSecond(databaseUrl, `${scenario}-function`, functionScript(scenario), pgbenchRun);
+      const run: ScenarioRun = {
+        concurrency,
+        service: { reservationsPerSecond: service.perSecond, ok: service.ok, refused: service.refused, errors: service.errors, firstError: service.firstError },
+        raw: { updatesPerSecond: raw },
+        ratio: ratio(service.perSecond, raw),
+        function: { reservationsPerSecond: fn },
+        serviceVsFunction: ratio(service.perSecond, fn),
+      };
+      scenarios[scenario].push(run);
+      log(
+        `${durability.padEnd(7)} ${scenario.padEnd(12)} c=${String(concurrency).padStart(2)}: service ${service.perSecond}/s, ` +
+          `raw update ${raw}/s (ratio ${run.ratio}), function ${fn}/s (service/function ${run.serviceVsFunction}), errors ${service.errors}`,
+      );
+    }
+  }
+  return scenarios;
+}
+
+/** scenario A / scenario B per concurrency, for one kind of figure. */
+function factors(scenarios: ScenarioRuns, a: Scenario, b: Scenario, figure: (run: ScenarioRun) => number) {
+  return concurrencies.map((concurrency, i) => {
+    const x = scenarios[a][i];
+    const y = scenarios[b][i];
+    return { concurrency, factor: x && y ? ratio(figure(x), figure(y)) : null };
+  });
+}
+
+/** The goals of the issue and the context to read them, for one durability mode. */
+function summarize(scenarios: ScenarioRuns) {
+  const bucketedVsSingleRow = factors(scenarios, 'hotBucketed', 'hotSingleRow', (r) => r.service.reservationsPerSecond);
+  return {
+    hotSingleRowServiceVsRawAtLeast: 0.5,
+    hotSingleRowRatios: scenarios.hotSingleRow.map((r) => ({ concurrency: r.concurrency, ratio: r.ratio })),
+    bucketedVsSingleRowServiceAtLeast: 2,
+    bucketedVsSingleRow,
+    // What the layout gains with no service code at all: for the bare UPDATE, and for the
+    // reservation function (which also records the order's line) driven by pgbench.
+    rawBucketedVsSingleRow: factors(scenarios, 'hotBucketed', 'hotSingleRow', (r) => r.raw.updatesPerSecond),
+    functionBucketedVsSingleRow: factors(scenarios, 'hotBucketed', 'hotSingleRow', (r) => r.function.reservationsPerSecond),
+  };
+}
+
+const formatFactors = (list: { concurrency: number; factor: number | null }[]): string =>
+  list.map((b) => `c=${b.concurrency} x${b.factor}`).join(', ');
+
 async function main(): Promise<void> {
   const started = Date.now();
   const seconds = runSeconds(3);
   const rounds = benchRounds(2);
+  const durabilities = benchDurabilities();
   const databaseUrl = benchDatabaseUrl('inventory');
   const ownDatabase = !process.env.BENCH_DATABASE_URL;
-  log(`database ${new URL(databaseUrl).pathname.slice(1)}; best of ${rounds} rounds of ${seconds} s per figure; hot SKU buckets: ${hotBucketCount}; reserve round trips in flight: ${reserveInFlightMax}`);
+  log(
+    `database ${new URL(databaseUrl).pathname.slice(1)}; best of ${rounds} rounds of ${seconds} s per figure; ` +
+      `durability ${durabilities.join(' then ')}; hot SKU buckets: ${hotBucketCount}; reserve round trips in flight: ${reserveInFlightMax}`,
+  );
   if (ownDatabase) await prepareBenchDatabase(databaseUrl);
   const setupPool = createPool(databaseUrl, { max: 4 });
-  const scriptDir = mkdtempSync(path.join(os.tmpdir(), 'bench-inventory-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-inventory-'));
   try {
     await setUp(setupPool);
     log('warming up (not measured)');
-    await serviceRun(databaseUrl, 'random10k', 8, 2, 'warmup');
-    const scenarios: Record<Scenario, ScenarioRun[]> = { hotSingleRow: [], hotBucketed: [], random10k: [] };
-    for (const scenario of Object.keys(scenarios) as Scenario[]) {
-      for (const concurrency of concurrencies) {
-        // Best of `rounds` alternating pairs: the machine is shared, so a load spike during one
-        // measurement should not decide the figure (both sides get the same treatment).
-        let service: LoadResult | undefined;
-        let raw = 0;
-        for (let round = 1; round <= rounds; round += 1) {
-          const measured = await serviceRun(databaseUrl, scenario, concurrency, seconds, `r${round}`);
-          if (!service || measured.perSecond > service.perSecond) service = measured;
-          raw = Math.max(raw, rawUpdatesPerSecond(databaseUrl, scenario, concurrency, seconds, scriptDir));
-        }
-        if (!service) throw new Error('no measurement');
-        const run: ScenarioRun = {
-          concurrency,
-          service: { reservationsPerSecond: service.perSecond, ok: service.ok, refused: service.refused, errors: service.errors, firstError: service.firstError },
-          raw: { updatesPerSecond: raw },
-          ratio: ratio(service.perSecond, raw),
-        };
-        scenarios[scenario].push(run);
-        log(`${scenario.padEnd(12)} c=${String(concurrency).padStart(2)}: service ${service.perSecond}/s, raw pgbench ${raw}/s, ratio ${run.ratio} (errors ${service.errors})`);
-      }
+    await serviceRun(databaseUrl, 'random10k', { concurrency: 8, seconds: 2, durability: 'async' }, 'warmup');
+    const modes: Partial<Record<Durability, { scenarios: ScenarioRuns; goals: ReturnType<typeof summarize> }>> = {};
+    for (const durability of durabilities) {
+      const scenarios = await measureMode(databaseUrl, durability, { seconds, rounds, dir });
+      const goals = summarize(scenarios);
+      modes[durability] = { scenarios, goals };
+      log(`${durability}: bucketed vs single row, service: ${formatFactors(goals.bucketedVsSingleRow)}`);
+      log(`${durability}: bucketed vs single row, raw update: ${formatFactors(goals.rawBucketedVsSingleRow)}`);
+      log(`${durability}: bucketed vs single row, function: ${formatFactors(goals.functionBucketedVsSingleRow)}`);
     }
-    log(`sell-out: ${sellOut.attempts} attempts for ${sellOut.units} units at concurrency ${sellOut.concurrency}`);
+    log(`sell-out (durable): ${sellOut.attempts} attempts for ${sellOut.units} units at concurrency ${sellOut.concurrency}`);
     const sellOuts = [await sellOutRun(databaseUrl, 1), await sellOutRun(databaseUrl, hotBucketCount)];
     for (const s of sellOuts) {
       log(`sell-out ${s.layout}: ${s.succeeded} succeeded, ${s.refused} refused, oversold ${s.oversold}, consistent ${s.consistent}`);
     }
-    const bucketedVsSingle = concurrencies.map((c, i) => ({
-      concurrency: c,
-      factor: ratio(scenarios.hotBucketed[i]?.service.reservationsPerSecond ?? 0, scenarios.hotSingleRow[i]?.service.reservationsPerSecond ?? 0),
-    }));
-    // What the layout gains on this server with no service code at all, for context.
-    const rawBucketedVsSingle = concurrencies.map((c, i) => ({
-      concurrency: c,
-      factor: ratio(scenarios.hotBucketed[i]?.raw.updatesPerSecond ?? 0, scenarios.hotSingleRow[i]?.raw.updatesPerSecond ?? 0),
-    }));
     const result = {
       benchmark: 'inventory',
       at: new Date().toISOString(),
@@ -261,25 +335,18 @@ async function main(): Promise<void> {
       rounds,
       hotBucketCount,
       reserveInFlightMax,
-      unit: 'reservations (service) or conditional updates (raw pgbench) per second; 1 unit per call, a new order per call',
-      scenarios,
-      goals: {
-        hotSingleRowServiceVsRawAtLeast: 0.5,
-        hotSingleRowRatios: scenarios.hotSingleRow.map((r) => ({ concurrency: r.concurrency, ratio: r.ratio })),
-        bucketedVsSingleRowServiceAtLeast: 2,
-        bucketedVsSingleRow: bucketedVsSingle,
-        rawBucketedVsSingleRow: rawBucketedVsSingle,
-      },
+      unit:
+        'reservations (service, function) or conditional updates (raw pgbench) per second; 1 unit per call, a new order per call, ' +
+        'one transaction per call; durable = synchronous_commit on (goals), async = off',
+      modes,
       sellOut: sellOuts,
       oversold: sellOuts.reduce((sum, s) => sum + s.oversold, 0),
       totalSeconds: Math.round((Date.now() - started) / 1000),
     };
-    log(`bucketed vs single row (service): ${bucketedVsSingle.map((b) => `c=${b.concurrency} x${b.factor}`).join(', ')}`);
-    log(`bucketed vs single row (raw pgbench): ${rawBucketedVsSingle.map((b) => `c=${b.concurrency} x${b.factor}`).join(', ')}`);
     log(`oversold units: ${result.oversold}; wrote ${writeResults('inventory', result)} in ${result.totalSeconds} s`);
     if (result.oversold !== 0 || sellOuts.some((s) => !s.consistent)) process.exitCode = 1;
   } finally {
-    rmSync(scriptDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
     await cleanUp(setupPool, databaseUrl, ownDatabase);
   }
 }

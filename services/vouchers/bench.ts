@@ -6,7 +6,9 @@
  * ceiling of the same Redis measured in the same run by redis-benchmark running the very same Lua
  * hold script (EVALSHA) with as many connections; the ratio service / raw. Then a sell-out run
  * (more holds than the limit, several per user) counts limit violations, which must be 0. Each
- * figure is the best of BENCH_ROUNDS (default 2) alternating service/raw measurements.
+ * figure is the best of BENCH_ROUNDS (default 2) alternating service/raw measurements. Everything is
+ * measured once per durability mode of the Postgres sessions (BENCH_DURABILITY, see bench/support.ts):
+ * durable commit first (production; the goal is judged there), then asynchronous commit (dev cluster).
  * Results: bench/results/vouchers.json.
  *
  * It uses its own database (`checkout_bench_vouchers`, created, migrated and dropped again; or
@@ -30,7 +32,10 @@ import {
   ratio,
   runLoad,
   benchRounds,
+  benchDurabilities,
+  durabilityOptions,
   runSeconds,
+  type Durability,
   runTool,
   writeResults,
 } from '../../bench/support';
@@ -58,11 +63,12 @@ interface Run {
   ratio: number | null;
 }
 
-async function serviceRun(databaseUrl: string, redis: Redis, code: string, concurrency: number, seconds: number, label: string) {
-  const pool = createPool(databaseUrl, { max: Math.max(8, limits.voucherHoldBatchesInFlightMax * 2) });
+async function serviceRun(databaseUrl: string, redis: Redis, code: string, run: { concurrency: number; seconds: number; durability: Durability }, label: string) {
+  const { concurrency, seconds, durability } = run;
+  const pool = createPool(databaseUrl, { max: Math.max(8, limits.voucherHoldBatchesInFlightMax * 2), options: durabilityOptions(durability) });
   const vouchers = createVoucherService({ pool, redis, holdTimeoutMs });
   const isRefusal = (err: unknown): boolean => err instanceof BusinessError;
-  const id = (tag: string, w: number, i: number): string => `${prefix}-${label}-${concurrency}-${tag}-${w}-${i}`;
+  const id = (tag: string, w: number, i: number): string => `${prefix}-${label}-${durability}-${concurrency}-${tag}-${w}-${i}`;
   try {
     await runLoad({ concurrency, durationMs: warmupMs, operation: (w, i) => vouchers.hold(code, id('uw', w, i), id('ow', w, i)), isRefusal });
     return await runLoad({
@@ -109,7 +115,7 @@ interface SellOut {
 }
 
 async function sellOutRun(databaseUrl: string, redis: Redis): Promise<SellOut> {
-  const pool = createPool(databaseUrl, { max: 16 });
+  const pool = createPool(databaseUrl, { max: 16, options: durabilityOptions('durable') });
   const vouchers = createVoucherService({ pool, redis, holdTimeoutMs });
   const code = `${prefix}-sellout`;
   try {
@@ -153,44 +159,59 @@ async function countViolations(pool: Pool, code: string): Promise<number> {
   return Number(rows[0]?.over ?? 0);
 }
 
+/** Service and raw figures at every concurrency, in one durability mode. */
+async function measureMode(databaseUrl: string, redis: Redis, hotCode: string, durability: Durability, settings: { seconds: number; rounds: number }): Promise<Run[]> {
+  const { seconds, rounds } = settings;
+  const rawCode = `${prefix}-raw`;
+  const runs: Run[] = [];
+  for (const concurrency of concurrencies) {
+    // Best of `rounds` alternating pairs (the machine is shared; both sides get the same treatment).
+    let service: Awaited<ReturnType<typeof serviceRun>> | undefined;
+    let raw = 0;
+    for (let round = 1; round <= rounds; round += 1) {
+      const measured = await serviceRun(databaseUrl, redis, hotCode, { concurrency, seconds, durability }, `r${round}`);
+      if (!service || measured.perSecond > service.perSecond) service = measured;
+      raw = Math.max(raw, await rawRun(redis, rawCode, concurrency, seconds, measured.perSecond * 8));
+    }
+    if (!service) throw new Error('no measurement');
+    const run: Run = {
+      concurrency,
+      service: { holdsPerSecond: service.perSecond, ok: service.ok, refused: service.refused, errors: service.errors, firstError: service.firstError },
+      raw: { scriptCallsPerSecond: raw },
+      ratio: ratio(service.perSecond, raw),
+    };
+    runs.push(run);
+    log(`${durability.padEnd(7)} holds c=${String(concurrency).padStart(2)}: service ${service.perSecond}/s, raw redis-benchmark ${raw}/s, ratio ${run.ratio} (errors ${service.errors})`);
+  }
+  return runs;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const seconds = runSeconds(3);
   const rounds = benchRounds(2);
+  const durabilities = benchDurabilities();
   const databaseUrl = benchDatabaseUrl('vouchers');
   const ownDatabase = !process.env.BENCH_DATABASE_URL;
   const redisUrl = benchRedisUrl();
-  log(`database ${new URL(databaseUrl).pathname.slice(1)}, Redis db ${new URL(redisUrl).pathname.slice(1)}; best of ${rounds} rounds of ${seconds} s per figure`);
+  log(
+    `database ${new URL(databaseUrl).pathname.slice(1)}, Redis db ${new URL(redisUrl).pathname.slice(1)}; ` +
+      `best of ${rounds} rounds of ${seconds} s per figure; durability ${durabilities.join(' then ')}`,
+  );
   if (ownDatabase) await prepareBenchDatabase(databaseUrl);
   const redis = createRedis(redisUrl, 'bench-vouchers');
   const pool = createPool(databaseUrl, { max: 4 });
   const hotCode = `${prefix}-hot`;
-  const rawCode = `${prefix}-raw`;
   try {
     const setup = createVoucherService({ pool, redis, holdTimeoutMs });
     await setup.upsert(hotCode, { scope: 'platform', type: 'percent', rateBps: 1000, totalLimit: limits.voucherTotalLimitMax, perUserLimit: 1 });
-    const runs: Run[] = [];
-    for (const concurrency of concurrencies) {
-      // Best of `rounds` alternating pairs (the machine is shared; both sides get the same treatment).
-      let service: Awaited<ReturnType<typeof serviceRun>> | undefined;
-      let raw = 0;
-      for (let round = 1; round <= rounds; round += 1) {
-        const measured = await serviceRun(databaseUrl, redis, hotCode, concurrency, seconds, `r${round}`);
-        if (!service || measured.perSecond > service.perSecond) service = measured;
-        raw = Math.max(raw, await rawRun(redis, rawCode, concurrency, seconds, measured.perSecond * 8));
-      }
-      if (!service) throw new Error('no measurement');
-      const run: Run = {
-        concurrency,
-        service: { holdsPerSecond: service.perSecond, ok: service.ok, refused: service.refused, errors: service.errors, firstError: service.firstError },
-        raw: { scriptCallsPerSecond: raw },
-        ratio: ratio(service.perSecond, raw),
-      };
-      runs.push(run);
-      log(`holds c=${String(concurrency).padStart(2)}: service ${service.perSecond}/s, raw redis-benchmark ${raw}/s, ratio ${run.ratio} (errors ${service.errors})`);
+    const modes: Partial<Record<Durability, { runs: Run[]; goals: { serviceVsRawAtLeast: number; ratios: { concurrency: number; ratio: number | null }[] } }>> = {};
+    for (const durability of durabilities) {
+      const runs = await measureMode(databaseUrl, redis, hotCode, durability, { seconds, rounds });
+      modes[durability] = { runs, goals: { serviceVsRawAtLeast: 0.3, ratios: runs.map((r) => ({ concurrency: r.concurrency, ratio: r.ratio })) } };
     }
     const throughputViolations = await countViolations(pool, hotCode);
-    log(`sell-out: ${sellOut.attempts} holds from ${sellOut.users} users for a limit of ${sellOut.limit} (1 per user) at concurrency ${sellOut.concurrency}`);
+    log(`sell-out (durable): ${sellOut.attempts} holds from ${sellOut.users} users for a limit of ${sellOut.limit} (1 per user) at concurrency ${sellOut.concurrency}`);
     const sold = await sellOutRun(databaseUrl, redis);
     log(`sell-out: ${sold.held} held, ${sold.refused} refused, ${sold.errors} errors, users over their limit ${sold.usersOverLimit}`);
     const result = {
@@ -199,9 +220,10 @@ async function main(): Promise<void> {
       machine: machineInfo(),
       secondsPerRun: seconds,
       rounds,
-      unit: 'holds per second (service: Redis script + Postgres row, a new order and user per call) or hold-script calls per second (raw redis-benchmark, EVALSHA of the same script)',
-      runs,
-      goals: { serviceVsRawAtLeast: 0.3, ratios: runs.map((r) => ({ concurrency: r.concurrency, ratio: r.ratio })) },
+      unit:
+        'holds per second (service: Redis script + Postgres row, a new order and user per call) or hold-script calls per second ' +
+        '(raw redis-benchmark, EVALSHA of the same script); durable = Postgres synchronous_commit on (goal), async = off',
+      modes,
       sellOut: sold,
       limitViolations: sold.violations + throughputViolations,
       totalSeconds: Math.round((Date.now() - started) / 1000),
