@@ -70,9 +70,6 @@ export const limits = {
    */
   voucherHoldBatchMax: 256,
   voucherHoldBatchesInFlightMax: 2,
-  /** Hold-script calls sent in one pipelined write, and such writes in flight at once. */
-  voucherScriptBatchMax: 128,
-  voucherScriptBatchesInFlightMax: 1,
   /** Expired holds one sweep call ends. */
   voucherExpirySweepMax: 1000,
 } as const;

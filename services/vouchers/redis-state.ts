@@ -22,7 +22,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createBatcher } from './batcher';
 
 export function voucherKeys(code: string): string[] {
   const tag = `vch:{${code}}`;
@@ -187,66 +186,6 @@ export class LuaScript {
       return redis.eval(this.source, this.keyCount, ...keys, ...args);
     }
   }
-}
-
-/** One script call, as queued by a ScriptPipeline. */
-interface ScriptCall {
-  script: LuaScript;
-  keys: readonly string[];
-  args: readonly (string | number)[];
-}
-
-type ScriptOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-export interface ScriptPipeline {
-  run(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
-}
-
-/**
- * Script calls that arrive while `inFlightMax` earlier groups are on the wire are sent together,
- * as one pipelined write of EVALSHA commands (not a transaction: each call is still its own atomic
- * script run, exactly as if sent alone). Under load this turns N socket writes and reads into one;
- * on this project's 2-core machines the per-command syscalls, not Redis, bounded the hold rate.
- * Measured on the hold script with 8 callers: about twice the calls per second of one write per call.
- */
-export function createScriptPipeline(redis: Redis, options: { batchMax: number; inFlightMax: number }): ScriptPipeline {
-  async function execute(calls: ScriptCall[]): Promise<ScriptOutcome[]> {
-    if (calls.length === 1) {
-      const call = calls[0] as ScriptCall;
-      try {
-        return [{ ok: true, value: await call.script.run(redis, call.keys, call.args) }];
-      } catch (error) {
-        return [{ ok: false, error }];
-      }
-    }
-    const pipeline = redis.pipeline();
-    for (const call of calls) pipeline.evalsha(call.script.sha, call.script.keyCount, ...call.keys, ...call.args);
-    const replies = (await pipeline.exec()) ?? [];
-    return Promise.all(
-      calls.map(async (call, index): Promise<ScriptOutcome> => {
-        const [error, value] = replies[index] ?? [new Error('no reply for a pipelined script call'), undefined];
-        if (!error) return { ok: true, value };
-        // Redis lost its script cache (a restart): this call runs again on its own, by EVAL.
-        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-          try {
-            return { ok: true, value: await redis.eval(call.script.source, call.script.keyCount, ...call.keys, ...call.args) };
-          } catch (retryError) {
-            return { ok: false, error: retryError };
-          }
-        }
-        return { ok: false, error };
-      }),
-    );
-  }
-  const batcher = createBatcher<ScriptCall, ScriptOutcome>(execute, options);
-  return {
-    async run(script, keys, args) {
-      if (keys.length !== script.keyCount) throw new Error(`script expects ${script.keyCount} keys`);
-      const outcome = await batcher.submit({ script, keys, args });
-      if (!outcome.ok) throw outcome.error;
-      return outcome.value;
-    },
-  };
 }
 
 export const voucherScripts = {

@@ -24,7 +24,7 @@ import { limits } from '../limits';
 import { externalIdSchema, fieldError, parseInput, pgError, voucherCodeSchema } from '../catalog/validation';
 import { createBatcher } from './batcher';
 import { voucherInputSchema, type VoucherInputBody } from './schemas';
-import { createScriptPipeline, formatEntry, parseHoldResult, voucherKeys, voucherScripts, type HoldScriptStatus, type StateEntry } from './redis-state';
+import { formatEntry, parseHoldResult, voucherKeys, voucherScripts, type HoldScriptStatus, type StateEntry } from './redis-state';
 
 export type VoucherScope = 'seller' | 'platform' | 'shipping';
 export type VoucherType = 'percent' | 'fixed' | 'free_shipping';
@@ -202,7 +202,6 @@ export function createVoucherService({ pool, redis, now = () => new Date(), hold
   const loads = new Map<string, Promise<void>>();
   /** Holds of this process between their Redis slot and their Postgres row, per code. */
   const inFlight = new Map<string, number>();
-  const scripts = createScriptPipeline(redis, { batchMax: limits.voucherScriptBatchMax, inFlightMax: limits.voucherScriptBatchesInFlightMax });
   const holdWriter = createBatcher<HoldItem, boolean>(insertHolds, {
     batchMax: limits.voucherHoldBatchMax,
     inFlightMax: limits.voucherHoldBatchesInFlightMax,
@@ -326,7 +325,7 @@ export function createVoucherService({ pool, redis, now = () => new Date(), hold
     for (let attempt = 1; attempt <= limits.voucherHoldAttemptsMax; attempt += 1) {
       const at = now();
       const result = parseHoldResult(
-        await scripts.run(voucherScripts.hold, keys, [args.orderId, args.userId, at.getTime(), holdTimeoutMs, limits.voucherReclaimPerCallMax]),
+        await voucherScripts.hold.run(redis, keys, [args.orderId, args.userId, at.getTime(), holdTimeoutMs, limits.voucherReclaimPerCallMax]),
       );
       if (result.status === 'MISSING') {
         await loadState(args.code);
