@@ -18,7 +18,9 @@ describe('npm start @integration', () => {
   it('brings up the worker and the API, answers health checks, and Ctrl-C stops every process it started', async function () {
     this.timeout(120_000);
     const port = await freePort();
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'scripts/start.ts'], {
+    // Node itself runs start.ts (tsx as a require hook): no wrapper process that a SIGKILL in the
+    // finally block would leave start.ts orphaned behind.
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'scripts/start.ts'], {
       cwd: projectRoot,
       env: { ...process.env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],

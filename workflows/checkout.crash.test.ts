@@ -6,7 +6,9 @@ import { testPool } from '../test/support/env';
 
 /** Starts a worker in a child process and resolves once it polls. */
 async function startWorkerProcess(taskQueue: string, pspUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'test/support/worker-process.ts'], {
+  // Node itself runs the worker (tsx as a require hook), so the SIGKILL below reaches the worker:
+  // the tsx CLI would be a wrapper process, and killing it would leave the real worker running.
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'test/support/worker-process.ts'], {
     cwd: projectRoot,
     env: { ...process.env, TASK_QUEUE: taskQueue, PSP_URL: pspUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
