@@ -3,11 +3,17 @@
  *
  * Reservations per second through the inventory service (one unit per call, a new order each time)
  * on one hot SKU stored as a single row, on one hot SKU split into buckets, and on 10,000 random
- * SKUs, at concurrency 8, 32 and 64. Next to each figure: the raw ceiling of the same server in the
- * same run, measured by pgbench running a one-statement conditional UPDATE on the same rows with as
- * many connections, and the ratio service / raw. Each figure is the best of BENCH_ROUNDS (default 2)
- * alternating service/raw measurements of BENCH_SECONDS (default 3) each. Then a sell-out run per layout (more attempts than
- * units) counts oversold units, which must be 0. Results: bench/results/inventory.json.
+ * SKUs, at concurrency 8, 32 and 64. Next to each figure, measured in the same run on the same
+ * server with as many connections:
+ *   - raw: pgbench running a one-statement conditional UPDATE on the same rows (the issue's ceiling);
+ *   - function: pgbench calling the reservation function itself (inventory_reserve, one call per
+ *     transaction), i.e. the service minus Node: what the service's own client costs, and how much
+ *     a layout can gain at all for a reservation that must also record its order line.
+ * Each service and raw figure is the best of BENCH_ROUNDS (default 2) alternating measurements of
+ * BENCH_SECONDS (default 3) each. Everything is measured once per durability mode (BENCH_DURABILITY,
+ * see bench/support.ts): durable commit first (production; the goals are judged there), then the dev
+ * cluster's asynchronous commit. Then a sell-out run per layout (more attempts than units, durable)
+ * counts oversold units, which must be 0. Results: bench/results/inventory.json.
  *
  * It uses its own database (`checkout_bench_inventory`, created, migrated and dropped again; or
  * BENCH_DATABASE_URL, whose rows it deletes), bounds every run (about two and a half
