@@ -8,7 +8,8 @@ import type { InventoryService } from '../services/inventory';
 import { ledgerKeys, type LedgerService } from '../services/ledger';
 import type { OrdersService } from '../services/orders';
 import type { PaymentsService } from '../services/payments';
-import type { CheckoutFailure, CheckoutItem, OrderStatus, ParcelStatus } from '../workflows/contract';
+import type { CartEntries } from '../services/cart';
+import type { CheckoutFailure, CheckoutItem, OrderStatus, ParcelProblem, ParcelStatus } from '../workflows/contract';
 import { withFailureBoundary } from './errors';
 
 /** What the saga needs from the catalog: the pricing input for a cart snapshot, with catalog prices. */
@@ -27,12 +28,18 @@ export interface CheckoutMetrics {
   voucherLockFailure(reason: string): void;
 }
 
+/** What the saga needs from the cart: removing what an order bought once it completes. */
+export interface OrderedCartEntries {
+  removeOrdered(userId: string, entries: CartEntries): Promise<unknown>;
+}
+
 export interface CheckoutDeps {
   orders: OrdersService;
+  cart: OrderedCartEntries;
   pricingSource: PricingSource;
   inventory: Pick<InventoryService, 'reserve' | 'release' | 'commit' | 'restock'>;
   vouchers: VoucherHolds;
-  payments: Pick<PaymentsService, 'charge' | 'refund' | 'getPayment' | 'payout'>;
+  payments: Pick<PaymentsService, 'charge' | 'refund' | 'getPayment' | 'payout' | 'settleOrCancel'>;
   ledger: Pick<LedgerService, 'createEscrow' | 'releaseParcel' | 'refundParcel' | 'recordRefundPaid' | 'recordPayoutPaid' | 'getEntry'>;
   /** Whether released parcels are paid out to the seller's connected account (the Stripe gateway). */
   payoutsEnabled?: boolean;
@@ -40,7 +47,7 @@ export interface CheckoutDeps {
 }
 
 export function createCheckoutActivities(deps: CheckoutDeps) {
-  const { orders, pricingSource, inventory, vouchers, payments, ledger } = deps;
+  const { orders, cart, pricingSource, inventory, vouchers, payments, ledger } = deps;
 
   async function refundParcelMoney(input: { orderId: string; sellerId: string; amountMinor: number }): Promise<void> {
     await ledger.refundParcel(input.orderId, input.sellerId);
@@ -93,13 +100,13 @@ export function createCheckoutActivities(deps: CheckoutDeps) {
 
     /**
      * Undo of chargePayment: refunds what was captured, per seller parcel (the refunds sum to the
-     * grand total). A payment still processing cannot be refunded yet: throwing makes Temporal ask
-     * again later, so a charge that succeeds after the saga gave up is still returned.
+     * grand total). A payment still processing is cancelled at the PSP; should it have succeeded
+     * meanwhile (the cancel is refused), it is refunded like any other.
      */
     async refundCharge(input: { orderId: string; parcels: { sellerId: string; amountMinor: number }[] }): Promise<{ refundedMinor: number }> {
-      const payment = await payments.getPayment(input.orderId, { refresh: true });
-      if (!payment || payment.status === 'declined' || payment.status === 'failed') return { refundedMinor: 0 };
-      if (payment.status !== 'succeeded') throw new Error(`payment of order ${input.orderId} is ${payment.status}; refund once it settles`);
+      // A payment still pending at the PSP is cancelled there; one that settled meanwhile is refunded.
+      const payment = await payments.settleOrCancel(input.orderId);
+      if (payment.status !== 'succeeded') return { refundedMinor: 0 };
       let refundedMinor = 0;
       for (const parcel of input.parcels) {
         if (parcel.amountMinor === 0) continue;
@@ -121,12 +128,56 @@ export function createCheckoutActivities(deps: CheckoutDeps) {
       await vouchers.consume(input.orderId);
     },
 
-    async createParcels(input: { orderId: string; parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[] }): Promise<void> {
-      await orders.createParcels(input.orderId, input.parcels);
+    /** `escrowWorkflowId`: the workflow that holds the parcels (absent for the legacy one-child-per-parcel shape). */
+    async createParcels(input: {
+      orderId: string;
+      parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[];
+      escrowWorkflowId?: string;
+    }): Promise<void> {
+      await orders.createParcels(input.orderId, input.parcels, input.escrowWorkflowId);
     },
 
-    async setParcelStatus(input: { orderId: string; sellerId: string; status: ParcelStatus; autoReleaseAt?: string }): Promise<void> {
-      await orders.setParcelStatus(input.orderId, input.sellerId, input.status, input.autoReleaseAt);
+    /** `problem`: a refused money move to record on the parcel (null clears it; absent leaves it). */
+    async setParcelStatus(input: { orderId: string; sellerId: string; status: ParcelStatus; autoReleaseAt?: string; problem?: ParcelProblem | null }): Promise<void> {
+      await orders.setParcelStatus(input.orderId, input.sellerId, input.status, input.autoReleaseAt, input.problem);
+    },
+
+    /** After a completed order: removes exactly the ordered cart entries (idempotent). */
+    async clearOrderedCart(input: { buyerId: string; entries: CartEntries }): Promise<void> {
+      await cart.removeOrdered(input.buyerId, input.entries);
+    },
+
+    /**
+     * The payment wait ran out: asks the PSP what became of the payment, and cancels it there when
+     * it is still pending. `succeeded` means the order can complete without its webhook.
+     */
+    async settleOrCancelPayment(input: { orderId: string }): Promise<{ status: 'succeeded' | 'canceled' | 'failed' | 'none' }> {
+      const result = await payments.settleOrCancel(input.orderId);
+      return { status: result.status };
+    },
+
+    /** Escrow -> seller payable, commission, tax (the ledger half of a release). */
+    async releaseParcelLedger(input: { orderId: string; sellerId: string }): Promise<void> {
+      await ledger.releaseParcel(input.orderId, input.sellerId);
+    },
+
+    /** The payout half of a release, when the gateway pays sellers out (Stripe Connect transfers). */
+    async payParcelPayout(input: { orderId: string; sellerId: string; payoutMinor: number }): Promise<void> {
+      if (!deps.payoutsEnabled || input.payoutMinor <= 0) return;
+      await payments.payout(input.orderId, input.sellerId, input.payoutMinor);
+      await ledger.recordPayoutPaid(input.orderId, input.sellerId);
+    },
+
+    /** The ledger half of a parcel refund: escrow back to what the buyer is owed. Refuses after a release. */
+    async refundParcelLedger(input: { orderId: string; sellerId: string }): Promise<void> {
+      await ledger.refundParcel(input.orderId, input.sellerId);
+    },
+
+    /** The PSP half of a parcel refund: pays back what the ledger owes the buyer. */
+    async payParcelRefund(input: { orderId: string; sellerId: string; amountMinor: number }): Promise<void> {
+      if (input.amountMinor === 0) return;
+      await payments.refund(input.orderId, input.sellerId, input.amountMinor);
+      await ledger.recordRefundPaid(input.orderId, input.sellerId);
     },
 
     /** Escrow -> seller payable, commission, tax; then the payout transfer when the gateway makes one. */

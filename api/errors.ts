@@ -6,6 +6,10 @@
  * - body-parser's own errors (bad JSON, too large, bad charset) are the client's fault: 4xx.
  * - Temporal's errors: an Update rejected by its validator with an ApplicationFailure of type
  *   INVALID_STATE is 409 INVALID_STATE; an unknown workflow is 404; Temporal unreachable is 503.
+ * - ServiceUnavailableError (lib/errors.ts: a dependency is down) is 503 SERVICE_UNAVAILABLE.
+ * - 429 and 503 answers carry `Retry-After` (api-contract.md, Overload): the error's
+ *   `retryAfterSeconds` when it has one, else a default; a header already set (express-rate-limit
+ *   sets it from the store's reset time) is kept.
  * - Anything else is 500 INTERNAL, logged with the request id, never leaking internals.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
@@ -16,7 +20,7 @@ import {
   WorkflowUpdateFailedError,
   isGrpcServiceError,
 } from '@temporalio/client';
-import { AppError, type ErrorKind } from '../lib/errors';
+import { AppError, ServiceUnavailableError, type ErrorKind } from '../lib/errors';
 import { invalidStateErrorType } from '../workflows/contract';
 import { contextOf } from './observability';
 
@@ -49,6 +53,16 @@ export function errorBody(code: string, message: string, details: Record<string,
 interface Mapped {
   status: number;
   body: ErrorBody;
+  /** For 429 / 503: the Retry-After header (seconds). */
+  retryAfterSeconds?: number;
+}
+
+/** Retry-After of a 429 / 503 whose error does not say (seconds). */
+export const defaultRetryAfterSeconds: Readonly<Record<429 | 503, number>> = { 429: 1, 503: 5 };
+
+function retryAfterOf(err: AppError): number | undefined {
+  const value = err.details.retryAfterSeconds;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 /** body-parser's own errors carry a `type`; they are the client's fault, never a 500. */
@@ -97,7 +111,7 @@ function temporalError(err: unknown): Mapped | undefined {
   if (err instanceof ApplicationFailure) return applicationFailure(err);
   // Temporal unreachable or overloaded: the request may be retried; it is not the client's fault.
   if (err instanceof ServiceError || isGrpcServiceError(err)) {
-    return { status: 503, body: errorBody('SERVICE_UNAVAILABLE', 'the workflow service is unavailable; retry later') };
+    return { status: 503, body: errorBody('SERVICE_UNAVAILABLE', 'the workflow service is unavailable; retry later', { dependency: 'temporal' }) };
   }
   return undefined;
 }
@@ -112,8 +126,26 @@ function clientHttpError(err: unknown): Mapped | undefined {
 
 /** Maps any thrown value to a response; undefined means "unexpected" (500). */
 export function mapError(err: unknown): Mapped | undefined {
-  if (err instanceof AppError) return { status: httpStatusOf(err), body: { error: err.toJSON() } };
+  if (err instanceof AppError) {
+    const retryAfterSeconds = retryAfterOf(err);
+    return { status: httpStatusOf(err), body: { error: err.toJSON() }, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+  }
+  if (err instanceof ServiceUnavailableError) {
+    // The message may hold a raw driver error (hosts, ports): it goes to the log, not to the client.
+    return {
+      status: 503,
+      body: errorBody('SERVICE_UNAVAILABLE', `a service this request needs (${err.dependency}) is unavailable; retry later`, { dependency: err.dependency }),
+      retryAfterSeconds: err.retryAfterSeconds,
+    };
+  }
   return bodyParserError(err) ?? temporalError(err) ?? clientHttpError(err);
+}
+
+/** Sets Retry-After on a 429 / 503 unless a more precise one is already there. */
+function setRetryAfter(res: Parameters<ErrorRequestHandler>[2], mapped: Mapped): void {
+  if (mapped.status !== 429 && mapped.status !== 503) return;
+  if (res.getHeader('Retry-After') !== undefined) return;
+  res.setHeader('Retry-After', String(mapped.retryAfterSeconds ?? defaultRetryAfterSeconds[mapped.status]));
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {
@@ -125,6 +157,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   const log = contextOf(res)?.log;
   if (mapped) {
     if (mapped.status >= 500) log?.warn({ err }, 'dependency unavailable');
+    setRetryAfter(res, mapped);
     res.status(mapped.status).json(mapped.body);
     return;
   }

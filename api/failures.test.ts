@@ -4,7 +4,8 @@
  * that end FAILED with a specific code after compensating (stock and voucher holds returned).
  */
 import assert from 'node:assert/strict';
-import { testPool, uniqueId } from '../test/support/env';
+import { stockGateKeys } from '../services/inventory';
+import { testPool, testRedis, uniqueId } from '../test/support/env';
 import { createScenario, fillCart, startStack, waitFor, type Scenario, type Stack } from './test-support';
 
 interface Order {
@@ -173,6 +174,13 @@ describe('failure codes over HTTP @integration', function () {
       const sku = await product(1);
       const b = buyer();
       await fillCart(h(), b.token, [{ sku, quantity: 2 }, { sku: scenario.skus.c, quantity: 1 }]);
+      // Known short (the Redis gate): 422 before anything is written (api/prechecks.test.ts has more).
+      const upFront = await checkout(b.token);
+      assert.equal(upFront.status, 422, upFront.text);
+      assert.equal(codeOf(upFront.body), 'INSUFFICIENT_STOCK');
+      assert.deepEqual((upFront.body as ErrorBody).error.details, { lines: [{ sku, requested: 2, available: 1 }] });
+      // Not known (the gate's entry gone, as after a Redis flush): the saga finds out and compensates.
+      await testRedis().hdel(stockGateKeys.avail, sku);
       const order = await settled(b.token, await checkout(b.token));
       assert.equal(order.status, 'FAILED');
       assert.equal(order.failure?.code, 'INSUFFICIENT_STOCK');
@@ -218,7 +226,7 @@ describe('failure codes over HTTP @integration', function () {
       assert.equal(rows[0]!.n, '1');
     });
 
-    it('VOUCHER_EXPIRED / VOUCHER_NOT_STARTED when the voucher changed after it was applied', async () => {
+    it('VOUCHER_EXPIRED / VOUCHER_NOT_STARTED (422, before anything is written) when the voucher changed after it was applied', async () => {
       for (const [failure, change] of [
         ['VOUCHER_EXPIRED', { startsAt: '2020-01-01T00:00:00Z', expiresAt: '2020-02-01T00:00:00Z' }],
         ['VOUCHER_NOT_STARTED', { startsAt: '2099-01-01T00:00:00Z' }],
@@ -227,9 +235,12 @@ describe('failure codes over HTTP @integration', function () {
         const b = buyer();
         await fillCart(h(), b.token, [{ sku: scenario.skus.c, quantity: 1 }], [code]);
         await h().request('PUT', `/v1/admin/vouchers/${code}`, { token: admin(), body: { scope: 'platform', type: 'percent', rateBps: 1000, ...change } });
-        const order = await settled(b.token, await checkout(b.token));
-        assert.equal(order.status, 'FAILED', failure);
-        assert.equal(order.failure?.code, failure);
+        const res = await checkout(b.token);
+        assert.equal(res.status, 422, `${failure}: ${res.text}`);
+        assert.equal(codeOf(res.body), failure);
+        assert.equal((res.body as ErrorBody).error.details.code, code);
+        const { rows } = await testPool().query('SELECT 1 FROM orders WHERE buyer_id = $1', [b.id]);
+        assert.equal(rows.length, 0, 'no order row');
       }
     });
 

@@ -1,18 +1,26 @@
-/** The API process: wires real clients and services into the app and serves it on PORT. */
+/**
+ * The API process: wires real clients and services into the app and serves it on PORT (and
+ * /metrics on METRICS_PORT when that is set). With NODE_ENV=production it refuses to start on a
+ * missing or dev JWT_SECRET / WEBHOOK_SECRET (lib/config.ts).
+ */
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../lib/config';
+import type { Server } from 'node:http';
+import { loadConfig, refuseDevSecretsInProduction } from '../lib/config';
 import { createPool } from '../db/pool';
 import { createRedis } from '../lib/redis';
 import { createGatewayFromEnv } from '../services/payments';
 import { createApp } from './app';
 import { apiConfigFromEnv } from './config';
 import { temporalProbe } from './health';
-import { createHttpMetrics, createLogger } from './observability';
+import { createHttpMetrics, createLogger, startMetricsServer } from './observability';
 import { wireServices } from './wiring';
 
 function main(): void {
+  refuseDevSecretsInProduction('api');
   const config = loadConfig();
+  const apiConfig = apiConfigFromEnv();
   const logger = createLogger();
+  const metrics = createHttpMetrics({ defaultMetrics: true });
   const pool = createPool(config.databaseUrl);
   const redis = createRedis(config.redisUrl, 'checkout-api');
   // Lazy: the API starts (and /readyz reports Temporal down) even while Temporal is unreachable.
@@ -24,20 +32,35 @@ function main(): void {
       redis: () => redis.ping(),
       temporal: temporalProbe(temporal),
     },
-    config: apiConfigFromEnv(),
+    config: apiConfig,
     logger,
-    metrics: createHttpMetrics({ defaultMetrics: true }),
+    metrics,
     ...wireServices({ pool, redis, temporal: client, gateway: createGatewayFromEnv() }),
   });
   const server = app.listen(config.port, () => {
     logger.info({ port: config.port, taskQueue: config.taskQueue }, `API listening on http://localhost:${config.port}`);
   });
+  let metricsServer: Server | undefined;
+  if (apiConfig.metricsPort !== undefined) {
+    const metricsPort = apiConfig.metricsPort;
+    startMetricsServer(metricsPort, metrics).then(
+      (s) => {
+        metricsServer = s;
+        logger.info({ metricsPort }, `metrics on http://localhost:${metricsPort}/metrics (not on the API port)`);
+      },
+      (err: unknown) => {
+        logger.error({ err, metricsPort }, 'cannot serve metrics on METRICS_PORT');
+        process.exit(1);
+      },
+    );
+  }
   let stopping = false;
   const shutdown = (): void => {
     // A second signal (Ctrl-C arrives from the terminal and from the parent) changes nothing.
     if (stopping) return;
     stopping = true;
     logger.info('API shutting down');
+    metricsServer?.close();
     server.close(() => {
       void Promise.allSettled([pool.end(), temporal.close(), redis.quit()]).then(() => process.exit(0));
     });

@@ -9,6 +9,7 @@
  *   in a registry owned by the app (tests build many apps in one process).
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
@@ -102,4 +103,41 @@ export function observe(logger: Logger, metrics: HttpMetrics): RequestHandler {
     });
     next();
   };
+}
+
+/** GET /metrics of the app: the registry in Prometheus text format. */
+export function metricsHandler(metrics: HttpMetrics): RequestHandler {
+  return (_req, res, next) => {
+    metrics.registry.metrics().then((text) => {
+      res.setHeader('Content-Type', metrics.registry.contentType);
+      res.send(text);
+    }, next);
+  };
+}
+
+/**
+ * `METRICS_PORT`: /metrics on a small server of its own (e.g. reachable only from the monitoring
+ * network), serving the same registry the app counts in; anything else there is 404.
+ */
+export function startMetricsServer(port: number, metrics: HttpMetrics, host?: string): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+      () => res.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics failed\n'),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const onListening = (): void => {
+      server.off('error', reject);
+      resolve(server);
+    };
+    if (host === undefined) server.listen(port, onListening);
+    else server.listen(port, host, onListening);
+  });
 }

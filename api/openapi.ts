@@ -81,7 +81,7 @@ function operationOf(spec: AnyRoute): JsonSchema {
 }
 
 /** Routes served by plain express handlers rather than route(): documented here by hand. */
-function plainPaths(): Record<string, Record<string, JsonSchema>> {
+function plainPaths(options: { metrics: boolean }): Record<string, Record<string, JsonSchema>> {
   const json = (schema: z.ZodType): JsonSchema => ({ 'application/json': { schema: jsonSchemaOf(schema, 'output') } });
   return {
     '/healthz': {
@@ -102,21 +102,26 @@ function plainPaths(): Record<string, Record<string, JsonSchema>> {
         responses: {
           200: { description: 'ready', content: json(z.looseObject({ status: z.literal('ready'), checks: z.record(z.string(), z.string()) })) },
           503: {
-            description: 'a dependency is down',
+            description: 'a dependency is down: `down` names each; `checks` says `down: timeout` or `down: error` (the detail is logged, never returned)',
+            headers: { 'Retry-After': { description: 'seconds before asking again', required: true, schema: { type: 'string' } } },
             content: json(z.looseObject({ status: z.literal('unavailable'), down: z.array(z.string()), checks: z.record(z.string(), z.string()) })),
           },
         },
       },
     },
-    '/metrics': {
-      get: {
-        operationId: 'metrics',
-        summary: 'Prometheus metrics: request counts and latency histograms by route and status',
-        tags: ['operations'],
-        security: [],
-        responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
-      },
-    },
+    ...(options.metrics
+      ? {
+          '/metrics': {
+            get: {
+              operationId: 'metrics',
+              summary: 'Prometheus metrics: request counts and latency histograms by route and status (on METRICS_PORT instead when that is set)',
+              tags: ['operations'],
+              security: [],
+              responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+            },
+          },
+        }
+      : {}),
     '/v1/openapi.json': {
       get: {
         operationId: 'openapi',
@@ -129,8 +134,8 @@ function plainPaths(): Record<string, Record<string, JsonSchema>> {
   };
 }
 
-export function buildOpenApi(routes: readonly AnyRoute[], options: { serverUrl?: string; version?: string } = {}): JsonSchema {
-  const paths: Record<string, Record<string, JsonSchema>> = plainPaths();
+export function buildOpenApi(routes: readonly AnyRoute[], options: { serverUrl?: string; version?: string; metrics?: boolean } = {}): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = plainPaths({ metrics: options.metrics ?? true });
   for (const spec of routes) {
     paths[spec.path] ??= {};
     paths[spec.path]![spec.method] = operationOf(spec);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { orderStatuses, parcelStatuses } from '../workflows/contract';
+import { isListCursor } from '../services/orders';
 import { amountSchema, identifierSchema, orderIdSchema, voucherCodeSchema } from './validation';
 
 // ------------------------------------------------------------------ errors
@@ -94,6 +95,10 @@ export const orderSchema = z.looseObject({
   parcels: z.array(parcelSchema),
   saga: z.looseObject({ steps: z.array(sagaStepSchema), compensations: z.array(sagaStepSchema) }),
   createdAt: z.string(),
+  scope: z
+    .looseObject({ sellerId: z.string() })
+    .optional()
+    .describe("present when a seller reads the order: the view is that seller's part only (its lines, parcel and payout; pricing.totals and splits are the totals of its part; see docs/api.md)"),
 });
 
 export const orderSummarySchema = orderSchema.omit({ saga: true });
@@ -136,14 +141,49 @@ const reasonSchema = z.string().trim().min(1, 'must not be empty').max(500);
 export const parcelActionBodySchema = z.strictObject({ reason: reasonSchema.optional() });
 export const refundBodySchema = z.strictObject({ reason: reasonSchema });
 
+const listLimitSchema = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, 'must be an integer from 1 to 100')
+  .transform(Number)
+  .pipe(z.int().min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100'))
+  .describe('page size, 1-100 (default 20)');
+
 export const orderListQuerySchema = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,3}$/, 'must be an integer from 1 to 100')
-    .transform(Number)
-    .pipe(z.int().min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100'))
-    .optional(),
+  limit: listLimitSchema.optional(),
   cursor: z.string().min(1).max(512).optional(),
+});
+
+// ------------------------------------------------------------------ the seller's parcels
+
+export const sellerParcelListQuerySchema = z.strictObject({
+  status: z.enum(parcelStatuses).optional().describe('only parcels in this status'),
+  limit: listLimitSchema.optional(),
+  cursor: z
+    .string()
+    .min(1)
+    .max(512)
+    .refine(isListCursor, 'is not a cursor returned by this API')
+    .optional()
+    .describe('nextCursor of the previous page (opaque)'),
+  sellerId: identifierSchema.optional().describe("admin only (required for admin): whose parcels; a seller's token names its own"),
+});
+
+export const sellerParcelSchema = z.looseObject({
+  orderId: z.string(),
+  sellerId: z.string(),
+  status: z.enum(parcelStatuses),
+  lines: z.array(priceBreakdownSchema.shape.lines.element).describe("the seller's lines of the order's frozen price breakdown"),
+  customerPaid: amountSchema,
+  payout: amountSchema,
+  shipBy: z.string(),
+  autoReleaseAt: z.string().optional(),
+  currency: z.string().nullable(),
+  createdAt: z.string().describe('when the parcel was created (the order was paid)'),
+});
+
+export const sellerParcelPageSchema = z.looseObject({
+  parcels: z.array(sellerParcelSchema).describe('newest first'),
+  nextCursor: z.string().optional().describe('pass as `cursor` for the next page; absent on the last page'),
 });
 
 // ------------------------------------------------------------------ cart
@@ -154,7 +194,20 @@ export const cartSchema = z.looseObject({
     z.looseObject({ sku: z.string(), sellerId: z.string(), name: z.string(), category: z.string(), unitPrice: amountSchema, quantity: z.int().min(1) }),
   ),
   vouchers: z.array(z.string()),
-  pricing: priceBreakdownSchema.nullable().describe('null for an empty cart'),
+  pricing: priceBreakdownSchema.nullable().describe('null for an empty cart, or for a cart that cannot be priced (see problems)'),
+  currency: z.string().nullable().describe("the cart's currency (its first line's); null for an empty cart"),
+  voucherIssues: z
+    .array(z.strictObject({ code: z.string(), reason: z.enum(['VOUCHER_NOT_FOUND', 'VOUCHER_NOT_STARTED', 'VOUCHER_EXPIRED']) }))
+    .describe('codes in `vouchers` that are left out of the price now (unknown, not started, expired); a checkout is refused with that code'),
+  problems: z
+    .array(
+      z.strictObject({
+        sku: z.string(),
+        code: z.enum(['AMOUNT_LIMIT', 'CART_AMOUNT_LIMIT', 'CURRENCY_MISMATCH', 'UNKNOWN_SKU']),
+        message: z.string(),
+      }),
+    )
+    .describe('empty unless the cart cannot be priced (pricing is then null): the lines to lower or remove'),
 });
 
 export const addCartItemBodySchema = z.strictObject({ sku: identifierSchema, quantity: z.int().min(1).max(999) });

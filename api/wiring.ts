@@ -6,11 +6,14 @@
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
 import type { Client } from '@temporalio/client';
-import { price } from '../pricing';
+import { BusinessError, ValidationError } from '../lib/errors';
+import { tryPrice, type PriceBreakdown, type PricingInput } from '../pricing';
 import { createServices, type Services } from '../services';
 import type { CartService } from '../services/cart';
 import type { CheckoutPricing } from '../services/checkout-pricing';
+import type { StockGate } from '../services/inventory';
 import type { PaymentGateway } from '../services/payments';
+import { voucherHoldMsFromEnv } from '../services/vouchers';
 import type { AdminPort, AppDeps, CartPort, CheckoutPort, OrdersPort, PaymentsPort } from './deps';
 
 export function wireOrders(pool: Pool, orders: Services['orders']): OrdersPort {
@@ -18,7 +21,9 @@ export function wireOrders(pool: Pool, orders: Services['orders']): OrdersPort {
     getOrder: (orderId) => orders.getOrder(orderId),
     findOrder: (orderId) => orders.findOrder(orderId),
     listOrders: (buyerId, options) => orders.listOrders(buyerId, options),
+    listSellerParcels: (sellerId, options) => orders.listSellerParcels(sellerId, options),
     acceptCheckoutRequest: (input) => orders.acceptCheckoutRequest(input),
+    checkoutInputOf: (orderId) => orders.checkoutInputOf(orderId),
     findCheckoutRequest: (buyerId, key) => orders.findCheckoutRequest(buyerId, key),
   };
 }
@@ -51,15 +56,53 @@ export function wireCart(cart: CartService): CartPort {
   };
 }
 
-/** The saga prices with the same CheckoutPricing (through its loadPricingInput activity). */
-export function wireCheckout(cart: CartService, pricing: CheckoutPricing): CheckoutPort {
+/** The engine's breakdown, or a 400 naming what it refused (a cart beyond the amount limits). */
+function priceOrRefuse(input: PricingInput): PriceBreakdown {
+  const result = tryPrice(input);
+  if (result.ok) return result.breakdown;
+  const lineOf = (path: string): string | undefined => {
+    const index = /^lines\[(\d+)\]/.exec(path)?.[1];
+    return index === undefined ? undefined : input.lines[Number(index)]?.sku;
+  };
+  throw new ValidationError(
+    result.error.issues.map((issue) => {
+      const sku = lineOf(issue.path);
+      return { path: sku === undefined ? 'cart' : `cart.items.${sku}`, message: `the cart cannot be priced: ${issue.message}` };
+    }),
+  );
+}
+
+const isVoucherRefusal = (err: unknown): boolean => err instanceof BusinessError && err.code.startsWith('VOUCHER_');
+
+/**
+ * The saga prices with the same CheckoutPricing (through its loadPricingInput activity). The
+ * pre-check reads the catalog and voucher definitions (Postgres, in parallel) and the sold-out
+ * gate (one Redis HMGET for every sku) at once.
+ */
+export function wireCheckout(cart: CartService, pricing: CheckoutPricing, stockGate?: Pick<StockGate, 'shortLines'>): CheckoutPort {
   return {
+    async precheck(_userId, snapshot) {
+      const [input, short] = await Promise.allSettled([
+        pricing.buildPricingInput(snapshot.items, snapshot.voucherCodes),
+        // Redis unreachable = availability unknown: the saga decides, nothing is refused for it.
+        stockGate ? stockGate.shortLines(snapshot.items).catch(() => []) : Promise.resolve([]),
+      ]);
+      // In the saga's order: a voucher outside its window refuses first, then stock, then pricing.
+      if (input.status === 'rejected' && isVoucherRefusal(input.reason)) throw input.reason;
+      const shortLines = short.status === 'fulfilled' ? short.value : [];
+      if (shortLines.length > 0) {
+        const list = shortLines.map((l) => `${l.sku} (requested ${l.requested}, available ${l.available})`).join(', ');
+        throw new BusinessError('INSUFFICIENT_STOCK', `not enough stock for ${shortLines.length} line(s): ${list}`, { lines: shortLines });
+      }
+      if (input.status === 'rejected') throw input.reason;
+      return priceOrRefuse(input.value);
+    },
     async snapshot(userId) {
       const snapshot = await cart.snapshot(userId);
-      return { items: snapshot.lines, voucherCodes: snapshot.vouchers };
+      return { items: snapshot.lines, voucherCodes: snapshot.vouchers, cartEntries: snapshot.entries };
     },
     async quote(_userId, snapshot) {
-      return price(await pricing.buildPricingInput(snapshot.items, snapshot.voucherCodes));
+      return priceOrRefuse(await pricing.buildPricingInput(snapshot.items, snapshot.voucherCodes));
     },
   };
 }
@@ -74,14 +117,17 @@ export interface WiringInput {
 }
 
 /** Every port, from the real services. */
-export function wireServices(input: WiringInput): Pick<AppDeps, 'temporal' | 'orders' | 'payments' | 'admin' | 'cart' | 'checkout'> {
-  const services = input.services ?? createServices({ pool: input.pool, redis: input.redis, gateway: input.gateway });
+export function wireServices(input: WiringInput): Pick<AppDeps, 'temporal' | 'redis' | 'orders' | 'payments' | 'admin' | 'cart' | 'checkout'> {
+  // VOUCHER_HOLD_MS / PAYMENT_TIMEOUT_MS are checked here too: a bad value stops the API at start-up as it stops the worker.
+  const services = input.services ?? createServices({ pool: input.pool, redis: input.redis, gateway: input.gateway, holdTimeoutMs: voucherHoldMsFromEnv() });
   return {
     temporal: input.temporal,
+    // The checkout rate limit's counters: shared by every API process on this Redis.
+    redis: input.redis,
     orders: wireOrders(input.pool, services.orders),
     payments: wirePayments(services.payments),
     admin: wireAdmin(services.catalog, services.vouchers),
     cart: wireCart(services.cart),
-    checkout: wireCheckout(services.cart, services.checkoutPricing),
+    checkout: wireCheckout(services.cart, services.checkoutPricing, services.stockGate),
   };
 }

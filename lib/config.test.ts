@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { devSecrets, loadConfig, loadTestConfig, localPorts } from './config';
+import { devSecrets, loadConfig, loadTestConfig, localPorts, productionSecretProblems } from './config';
 
 describe('configuration', () => {
   it('uses the documented local defaults when nothing is set', () => {
@@ -49,5 +49,23 @@ describe('configuration', () => {
     assert.match(config.databaseUrl, /\/checkout_test$/);
     assert.match(config.redisUrl, /\/1$/);
     assert.equal(loadTestConfig({ TEST_DATABASE_URL: 'postgres://x/y' }).databaseUrl, 'postgres://x/y');
+  });
+
+  describe('secrets in production (NODE_ENV=production)', () => {
+    const own = { JWT_SECRET: 'prod-jwt-0123456789', WEBHOOK_SECRET: 'whsec_prod_0123456789' };
+
+    it('refuses unset, empty and documented dev secrets, naming each variable', () => {
+      assert.deepEqual(productionSecretProblems({ NODE_ENV: 'production' }), ['JWT_SECRET is unset', 'WEBHOOK_SECRET is unset']);
+      assert.deepEqual(productionSecretProblems({ NODE_ENV: 'production', JWT_SECRET: '  ', WEBHOOK_SECRET: own.WEBHOOK_SECRET }), ['JWT_SECRET is unset']);
+      assert.deepEqual(productionSecretProblems({ NODE_ENV: 'production', JWT_SECRET: own.JWT_SECRET, WEBHOOK_SECRET: devSecrets.webhookSecret }), ['WEBHOOK_SECRET is the documented dev value']);
+      assert.deepEqual(productionSecretProblems({ NODE_ENV: 'production', JWT_SECRET: ` ${devSecrets.jwtSecret} `, WEBHOOK_SECRET: own.WEBHOOK_SECRET }), ['JWT_SECRET is the documented dev value']);
+    });
+
+    it('accepts secrets of its own in production, and anything outside production', () => {
+      assert.deepEqual(productionSecretProblems({ NODE_ENV: 'production', ...own }), []);
+      assert.deepEqual(productionSecretProblems({}), []);
+      assert.deepEqual(productionSecretProblems({ NODE_ENV: 'development' }), []);
+      assert.deepEqual(productionSecretProblems({ NODE_ENV: 'test', JWT_SECRET: devSecrets.jwtSecret }), []);
+    });
   });
 });

@@ -48,6 +48,9 @@ export interface AppConfig {
   webhookSecret: string;
   /** Port of the worker's Prometheus /metrics endpoint. */
   workerMetricsPort: number;
+  /** How often the worker looks for orders accepted without a saga (Temporal was down), and how old they must be. */
+  reconcileIntervalMs: number;
+  reconcileGraceMs: number;
   /** True when the variable was unset and the local default stack provides the service. */
   local: { postgres: boolean; redis: boolean; temporal: boolean };
 }
@@ -57,6 +60,36 @@ export const devSecrets = {
   jwtSecret: 'dev-jwt-secret-change-me',
   webhookSecret: 'whsec_dev_change_me',
 } as const;
+
+/**
+ * What is wrong with the secrets of a production process (`NODE_ENV=production`): every variable
+ * of `devSecrets` that is unset, empty or still the documented dev value. Empty outside production.
+ */
+export function productionSecretProblems(env: Env = process.env): string[] {
+  if (env.NODE_ENV?.trim() !== 'production') return [];
+  const variables: [string, string][] = [
+    ['JWT_SECRET', devSecrets.jwtSecret],
+    ['WEBHOOK_SECRET', devSecrets.webhookSecret],
+  ];
+  return variables.flatMap(([name, devValue]) => {
+    const value = nonEmpty(env, name);
+    if (value === undefined) return [`${name} is unset`];
+    if (value === devValue) return [`${name} is the documented dev value`];
+    return [];
+  });
+}
+
+/**
+ * The one start-up check of every process (API, worker, PSP simulator, `npm start`): with
+ * `NODE_ENV=production`, a missing or dev secret stops the process before it does anything, with
+ * one line naming the variables, and exit code 78 (EX_CONFIG). `name` prefixes the line.
+ */
+export function refuseDevSecretsInProduction(name: string, env: Env = process.env): void {
+  const problems = productionSecretProblems(env);
+  if (problems.length === 0) return;
+  process.stderr.write(`[${name}] refusing to start with NODE_ENV=production: ${problems.join(', ')}; set each to a secret of your own\n`);
+  process.exit(78);
+}
 
 function nonEmpty(env: Env, name: string): string | undefined {
   const raw = env[name];
@@ -83,6 +116,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     jwtSecret: nonEmpty(env, 'JWT_SECRET') ?? devSecrets.jwtSecret,
     webhookSecret: nonEmpty(env, 'WEBHOOK_SECRET') ?? devSecrets.webhookSecret,
     workerMetricsPort: intFromEnv(env, 'WORKER_METRICS_PORT', 9464),
+    reconcileIntervalMs: intFromEnv(env, 'RECONCILE_INTERVAL_MS', 5_000),
+    reconcileGraceMs: intFromEnv(env, 'RECONCILE_GRACE_MS', 10_000),
     local: { postgres: !databaseUrl, redis: !redisUrl, temporal: !temporalAddress },
   };
 }

@@ -2,7 +2,10 @@
  * The project's few explicit error types. Services throw them; `api/` maps them to HTTP status codes
  * in one place (api/errors.ts); activities turn them into non-retryable Temporal ApplicationFailures
  * whose `type` is the error's `code`. Anything else is an unexpected (transient or programming)
- * error: Temporal retries it, the API answers 500 without leaking details.
+ * error: Temporal retries it, the API answers 500 without leaking details — except
+ * `ServiceUnavailableError`, the one transient error with a meaning of its own (a dependency is
+ * down): Temporal retries it like any other, the API answers 503 SERVICE_UNAVAILABLE with
+ * `Retry-After`.
  */
 
 export interface FieldIssue {
@@ -59,4 +62,28 @@ export class BusinessError extends AppError {
 
 function describeIssues(issues: FieldIssue[]): string {
   return issues.length === 0 ? 'invalid input' : issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ');
+}
+
+/**
+ * A dependency (Postgres, Redis, Temporal, the payment provider, …) is down or overloaded: the API
+ * answers `503 SERVICE_UNAVAILABLE` with a `Retry-After` header (api-contract.md, Overload), and
+ * nothing was written. Deliberately NOT an AppError: activities turn AppErrors into non-retryable
+ * failures (activities/errors.ts), while a dependency being down is exactly what Temporal should
+ * retry. The message and `dependency` are for the logs; the client gets a generic message and the
+ * dependency's name only.
+ */
+export class ServiceUnavailableError extends Error {
+  readonly code = 'SERVICE_UNAVAILABLE';
+
+  constructor(
+    /** What is down, by name (`redis`, `postgres`, `temporal`, `psp`); never a host or a raw error. */
+    readonly dependency: string,
+    message = `${dependency} is unavailable`,
+    /** What `Retry-After` tells the client (seconds). */
+    readonly retryAfterSeconds = 5,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
 }

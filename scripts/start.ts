@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
-import { loadConfig, projectRoot, type AppConfig } from '../lib/config';
+import { loadConfig, projectRoot, refuseDevSecretsInProduction, type AppConfig } from '../lib/config';
 import { createPool } from '../db/pool';
 import { seedIfEmpty, walkthrough } from '../db/seed';
 import { createRedis } from '../lib/redis';
@@ -94,6 +94,8 @@ async function seedDemoData(config: AppConfig, apiUrl: string): Promise<string |
 }
 
 async function main(): Promise<void> {
+  // Before anything starts: nothing to stop when the secrets are refused.
+  refuseDevSecretsInProduction('start');
   const config = loadConfig();
   // Ctrl-C reaches us twice (from the terminal and relayed by npm / tsx): every signal after the
   // first is absorbed by the same idempotent shutdown instead of killing us halfway.

@@ -8,6 +8,7 @@ import { createCartService } from './cart';
 import { createCatalogService } from './catalog';
 import { createCheckoutPricing } from './checkout-pricing';
 import { createInventoryService } from './inventory';
+import { createStockGate } from './inventory/stock-gate';
 import { createLedgerService } from './ledger';
 import { createOrdersService } from './orders';
 import { createPaymentsService } from './payments';
@@ -20,23 +21,26 @@ export interface ServicesDeps {
   gateway: PaymentGateway;
   /** The clock for voucher windows and hold expiry; injectable for tests. */
   now?: () => Date;
-  /** How long an unconsumed voucher hold lasts; must exceed the saga's payment timeout. */
+  /** How long an unconsumed voucher hold lasts; must exceed the saga's payment timeout (processes pass voucherHoldMsFromEnv()). */
   holdTimeoutMs?: number;
 }
 
 export function createServices(deps: ServicesDeps) {
   const { pool, redis, gateway, now } = deps;
-  const catalog = createCatalogService({ pool });
+  // The sold-out gate: refreshed by inventory and catalog stock changes, read by the API's checkout pre-check.
+  const stockGate = createStockGate({ pool, redis });
+  const catalog = createCatalogService({ pool, stockGate });
   const vouchers = createVoucherService({ pool, redis, ...(now ? { now } : {}), ...(deps.holdTimeoutMs ? { holdTimeoutMs: deps.holdTimeoutMs } : {}) });
   return {
     catalog,
     vouchers,
+    stockGate,
     cart: createCartService({ redis, catalog, vouchers, ...(now ? { now } : {}) }),
-    inventory: createInventoryService({ pool }),
+    inventory: createInventoryService({ pool, stockGate }),
     payments: createPaymentsService({ pool, gateway }),
     ledger: createLedgerService({ pool }),
     orders: createOrdersService({ pool }),
-    checkoutPricing: createCheckoutPricing({ catalog, vouchers }),
+    checkoutPricing: createCheckoutPricing({ catalog, vouchers, ...(now ? { now } : {}) }),
   };
 }
 

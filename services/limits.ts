@@ -49,8 +49,15 @@ export const limits = {
   /** A per-user limit is small by nature; the Redis script walks the user's slots. */
   voucherPerUserLimitMax: 100,
   voucherTotalLimitMax: 1_000_000_000,
-  /** How long an unconsumed, unreleased voucher hold keeps its slot (a crashed saga's hold). */
+  /**
+   * How long an unconsumed, unreleased voucher hold keeps its slot (a crashed saga's hold). It must
+   * outlive the saga's payment wait: processes derive it from PAYMENT_TIMEOUT_MS + the margin below
+   * (VOUCHER_HOLD_MS overrides; services/vouchers/hold-config.ts). This default is that sum for the
+   * default payment wait of 15 minutes.
+   */
   holdTimeoutMsDefault: 30 * 60 * 1000,
+  /** What a hold lasts beyond the payment wait by default (the charge, escrow and consume steps). */
+  voucherHoldMarginMs: 15 * 60 * 1000,
   holdTimeoutMsMin: 1,
   holdTimeoutMsMax: 24 * 60 * 60 * 1000,
   /** Attempts of one hold when Redis and Postgres disagree (each attempt resynchronises Redis). */
@@ -72,4 +79,14 @@ export const limits = {
   voucherHoldBatchesInFlightMax: 2,
   /** Expired holds one sweep call ends. */
   voucherExpirySweepMax: 1000,
+
+  /**
+   * The sold-out gate (services/inventory/stock-gate.ts): an entry older than this counts as
+   * unknown (a backstop against a change that bypassed the services; every reserve, release,
+   * commit, restock and stock change refreshes its skus).
+   */
+  stockGateMaxAgeMs: 10 * 60 * 1000,
+  /** Skus refreshed in one gate refresh, and such refreshes in flight at once per process. */
+  stockGateRefreshBatchMax: 256,
+  stockGateRefreshesInFlightMax: 2,
 } as const;

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { devSecrets, loadConfig, projectRoot } from '../lib/config';
+import { devServerDynamicConfig } from '../scripts/stack/services';
 import { pinnedWheels } from '../scripts/stack/tools';
 
 interface ComposeService {
@@ -41,6 +42,15 @@ describe('docker-compose.yml', () => {
     assert.equal(compose.services.temporal?.image, `temporalio/temporal:${version}`);
     assert.ok(compose.services['temporal-ui']?.ports?.includes('8233:8233'));
     assert.equal(compose.services['temporal-ui']?.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
+  });
+
+  it('runs the Temporal server with the dynamic config the local stack uses for checkout latency', () => {
+    const command = compose.services.temporal?.command ?? [];
+    const values = command.filter((_arg, i) => command[i - 1] === '--dynamic-config-value');
+    // Refreshing the search-attribute cache on every read is a test convenience, not a deployment setting.
+    for (const setting of devServerDynamicConfig.filter((s) => !s.startsWith('system.forceSearchAttributesCacheRefreshOnRead'))) {
+      assert.ok(values.includes(setting), `docker-compose.yml's temporal lacks --dynamic-config-value ${setting}`);
+    }
   });
 
   it('gives every app service the documented configuration variables, pointing at the containers', () => {

@@ -4,18 +4,22 @@
  * Temporal runtime stops polling and lets running activities finish within the grace period;
  * then the pools close).
  */
+import { Client, Connection } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { createWorkerLogger } from './logging';
-import { loadConfig } from '../lib/config';
+import { loadConfig, refuseDevSecretsInProduction } from '../lib/config';
 import { createPool } from '../db/pool';
 import { createRedis } from '../lib/redis';
 import { createActivities } from '../activities';
 import { createServices } from '../services';
 import { createGatewayFromEnv } from '../services/payments';
+import { voucherHoldMsFromEnv } from '../services/vouchers';
 import { createWorkerMetrics, startMetricsServer } from './metrics';
+import { startReconciler } from './reconciler';
 import { connectWorker, createWorker } from './worker';
 
 async function main(): Promise<void> {
+  refuseDevSecretsInProduction('worker');
   const config = loadConfig();
   // The SDK's own worker metrics go to a loopback exporter that our /metrics endpoint appends.
   const sdkMetricsAddress = `127.0.0.1:${config.workerMetricsPort + 1}`;
@@ -26,10 +30,20 @@ async function main(): Promise<void> {
   const pool = createPool(config.databaseUrl);
   const redis = createRedis(config.redisUrl, 'checkout-worker');
   const gateway = createGatewayFromEnv();
-  const services = createServices({ pool, redis, gateway });
+  // VOUCHER_HOLD_MS (default PAYMENT_TIMEOUT_MS + 15 min); a value shorter than the payment wait stops start-up here.
+  const services = createServices({ pool, redis, gateway, holdTimeoutMs: voucherHoldMsFromEnv() });
   const metrics = createWorkerMetrics({ defaultMetrics: true });
   const metricsServer = startMetricsServer(config.workerMetricsPort, metrics.registry, `http://${sdkMetricsAddress}/metrics`);
   const connection = await connectWorker(config.temporalAddress);
+  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  const reconciler = startReconciler({
+    client: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
+    orders: services.orders,
+    taskQueue: config.taskQueue,
+    intervalMs: config.reconcileIntervalMs,
+    graceMs: config.reconcileGraceMs,
+    log: (message, fields) => console.log(JSON.stringify({ msg: message, ...fields })),
+  });
   try {
     const worker = await createWorker({
       connection,
@@ -42,6 +56,8 @@ async function main(): Promise<void> {
     await worker.run();
     console.log('worker stopped');
   } finally {
+    await reconciler.stop();
+    await clientConnection.close();
     metricsServer.close();
     await connection.close();
     await pool.end();

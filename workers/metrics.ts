@@ -38,6 +38,12 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
     labelNames: ['reason'],
     registers: [registry],
   });
+  const parcelMoneyMovesRefused = new Counter({
+    name: 'parcel_money_moves_refused_total',
+    help: 'Parcel refunds and payouts refused by the PSP or the ledger; each such parcel carries a problem for an operator.',
+    labelNames: ['action', 'code'],
+    registers: [registry],
+  });
   return {
     registry,
     sinks: {
@@ -48,6 +54,10 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
         },
         compensationRan: {
           fn: (_info, compensation) => compensations.inc({ compensation }),
+          callDuringReplay: false,
+        },
+        parcelMoneyMoveRefused: {
+          fn: (_info, action, code) => parcelMoneyMovesRefused.inc({ action, code }),
           callDuringReplay: false,
         },
       },

@@ -5,7 +5,7 @@
  * refusal's code (see activities/errors.ts), listed here too so that even an error thrown without the
  * non-retryable flag is not retried.
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /** Codes that end a step at once: retrying cannot change the answer. */
 export const businessErrorTypes = [
@@ -57,4 +57,47 @@ export const compensationActivity: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '60 seconds',
   },
+};
+
+/**
+ * The short Postgres and Redis steps of `orderWorkflow` run as local activities: in the worker
+ * that runs the workflow task, recorded as markers when the task completes, with no activity task
+ * and no extra workflow task per step. Retries are the same as `databaseActivity` (without limit;
+ * past a minute of local retries the SDK backs off with a durable timer). The PSP stays a regular
+ * activity: a call that can be slow must not hold the workflow task open.
+ */
+export const localDatabaseActivity: LocalActivityOptions = {
+  startToCloseTimeout: '15 seconds',
+  retry: databaseActivity.retry!,
+};
+
+/** Local compensations and parcel bookkeeping: retried until they succeed, whatever they throw. */
+export const localCompensationActivity: LocalActivityOptions = {
+  startToCloseTimeout: '60 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '60 seconds',
+  },
+};
+
+/**
+ * Asking the PSP what became of a payment whose webhook did not come (settle or cancel): bounded,
+ * so that an unreachable PSP delays the refusal by at most this long; the charge's undo then keeps
+ * asking without a limit.
+ */
+export const pspProbeActivity: ActivityOptions = {
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '45 seconds',
+  retry: pspActivity.retry!,
+};
+
+/**
+ * Money moves of a parcel (refund, payout): transient faults retried without limit, a business
+ * refusal (the PSP refuses a refund, a seller has nowhere to be paid) ends the attempt at once so
+ * that the parcel records it instead of failing or blocking.
+ */
+export const moneyMoveActivity: ActivityOptions = {
+  startToCloseTimeout: '60 seconds',
+  retry: { ...compensationActivity.retry!, nonRetryableErrorTypes: businessErrorTypes },
 };

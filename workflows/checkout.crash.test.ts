@@ -66,7 +66,7 @@ describe('checkout saga survives a killed worker @integration', function () {
     assert.ok(h.webhooksDelivered() > 0, 'the payment webhook was delivered');
 
     workers.push(await startWorkerProcess(h.taskQueue, h.psp.url));
-    const state = await handle.result();
+    const state = await h.outcome(handle);
     assert.equal(state.status, 'COMPLETED', JSON.stringify(state.failure));
     const payments = await testPool().query<{ status: string; amount_minor: string }>('SELECT status, amount_minor FROM payments WHERE order_id = $1', [orderId]);
     assert.deepEqual(payments.rows.map((r) => r.status), ['succeeded']);

@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'mocha';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import {
-  checkoutStateQuery,
-  confirmReceiptUpdate,
-  deliverUpdate,
-  parcelStateQuery,
-  parcelWorkflowId,
-  refundUpdate,
-  shipUpdate,
-  type CheckoutState,
-} from './contract';
-import type { parcelWorkflow } from './parcel';
+import { checkoutStateQuery, checkoutWorkflowId, orderIdOfWorkflowId, parcelActionUpdate, parcelOfOrderQuery, type CheckoutState, type ParcelAction } from './contract';
+import type { orderWorkflow } from './checkout';
 import { startCheckoutHarness, type CheckoutHarness, type Scenario } from '../test/support/checkout-harness';
 import { testPool, uniqueId } from '../test/support/env';
 
@@ -33,7 +24,16 @@ const allThree = (s: Scenario) => [
   { sku: s.skus.c, quantity: 1 },
 ];
 const allVouchers = (s: Scenario) => [s.vouchers.sellerX, s.vouchers.platform, s.vouchers.freeShipping];
-const orderIdOf = (workflowId: string): string => workflowId.slice('checkout:'.length);
+const orderIdOf = (workflowId: string): string => orderIdOfWorkflowId(workflowId)!;
+
+/** One parcel of an order: its actions (Updates of the order's workflow) and its state. */
+function parcelOf(h: CheckoutHarness, orderId: string, sellerId: string) {
+  const handle = h.client.workflow.getHandle<typeof orderWorkflow>(checkoutWorkflowId(orderId));
+  return {
+    act: (action: ParcelAction, input: { by: string; reason?: string }) => handle.executeUpdate(parcelActionUpdate, { args: [{ ...input, sellerId, action }] }),
+    query: () => handle.query(parcelOfOrderQuery, sellerId),
+  };
+}
 const stepNames = (state: CheckoutState) => state.saga.steps.map((step) => `${step.name}:${step.status}`);
 const compensationNames = (state: CheckoutState) => state.saga.compensations.map((c) => `${c.name}:${c.status}`);
 
@@ -45,7 +45,7 @@ async function expectRefusedAndRestored(
 ): Promise<CheckoutState> {
   const orderId = uniqueId('ord');
   const before = await storesOf(h, s, orderId);
-  const state = await (await h.startCheckout({ ...input, orderId })).result();
+  const state = await h.outcome(await h.startCheckout({ ...input, orderId }));
   assert.equal(state.status, 'FAILED');
   const afterwards = await storesOf(h, s, orderId);
   assert.deepEqual(afterwards.stock, before.stock, 'stock is back where it was');
@@ -73,7 +73,7 @@ describe('checkout saga @integration', function () {
     const s = await h.seedScenario();
     const handle = await h.startCheckout({ buyerId: 'buyer-happy', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_visa', expectedGrandTotal: 7722 });
     const orderId = orderIdOf(handle.workflowId);
-    const state = await handle.result();
+    const state = await h.outcome(handle);
     assert.equal(state.status, 'COMPLETED', JSON.stringify(state.failure));
     assert.equal(state.pricing?.totals.grandTotal, 7722);
     assert.deepEqual(stepNames(state), ['price', 'createOrder', 'reserveInventory', 'holdVouchers', 'charge', 'createEscrow', 'confirm'].map((n) => `${n}:completed`));
@@ -103,7 +103,7 @@ describe('checkout saga @integration', function () {
     const input = { orderId, buyerId: 'buyer-twice', items: [{ sku: s.skus.a, quantity: 2 }], voucherCodes: [], paymentToken: 'tok_visa' };
     const handles = await Promise.all([h.startCheckout(input), h.startCheckout(input), h.startCheckout(input)]);
     assert.equal(new Set(handles.map((x) => x.firstExecutionRunId)).size, 1);
-    assert.equal((await handles[0].result()).status, 'COMPLETED');
+    assert.equal((await h.outcome(handles[0])).status, 'COMPLETED');
     assert.deepEqual(await h.services.inventory.getStock(s.skus.a).then(({ onHand, reserved, sold }) => ({ onHand, reserved, sold })), { onHand: 8, reserved: 0, sold: 2 });
   });
 
@@ -131,8 +131,9 @@ describe('checkout saga @integration', function () {
       const state = await expectRefusedAndRestored(h, s, { buyerId: 'b3', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_visa' });
       assert.equal(state.failure?.code, 'INSUFFICIENT_STOCK');
       assert.deepEqual(state.failure?.details, { lines: [{ sku: s.skus.c, requested: 1, available: 0 }] });
-      assert.deepEqual(stepNames(state), ['price:completed', 'createOrder:completed', 'reserveInventory:failed']);
-      assert.deepEqual(compensationNames(state), ['releaseStock:completed']);
+      // Stock and vouchers are taken at once: the holds went through and are released too.
+      assert.deepEqual(stepNames(state), ['price:completed', 'createOrder:completed', 'reserveInventory:failed', 'holdVouchers:completed']);
+      assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed']);
     });
 
     it('hold vouchers: an exhausted voucher -> VOUCHER_EXHAUSTED; stock released', async () => {
@@ -147,7 +148,8 @@ describe('checkout saga @integration', function () {
       const s = await h.seedScenario();
       const state = await expectRefusedAndRestored(h, s, { buyerId: 'b5', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_chargeDeclined' });
       assert.equal(state.failure?.code, 'PAYMENT_DECLINED');
-      assert.deepEqual(compensationNames(state), ['refundPayment:completed', 'releaseVouchers:completed', 'releaseStock:completed']);
+      // The payment's undo runs last: stock and vouchers never wait behind the PSP.
+      assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed', 'refundPayment:completed']);
       const payment = await h.services.payments.getPayment(state.orderId, { refresh: false });
       assert.notEqual(payment?.status, 'succeeded');
     });
@@ -156,7 +158,8 @@ describe('checkout saga @integration', function () {
       const s = await h.seedScenario();
       const state = await expectRefusedAndRestored(h, s, { buyerId: 'b6', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_asyncFail' });
       assert.equal(state.failure?.code, 'PAYMENT_DECLINED');
-      assert.deepEqual(compensationNames(state), ['refundPayment:completed', 'releaseVouchers:completed', 'releaseStock:completed']);
+      // The payment's undo runs last: stock and vouchers never wait behind the PSP.
+      assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed', 'refundPayment:completed']);
     });
   });
 
@@ -166,7 +169,7 @@ describe('checkout saga @integration', function () {
     const orderId = orderIdOf(handle.workflowId);
     for (let i = 0; i < 100 && (await h.services.orders.findOrder(orderId))?.status !== 'AWAITING_PAYMENT'; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal((await h.services.orders.findOrder(orderId))?.status, 'AWAITING_PAYMENT');
-    const state = await handle.result();
+    const state = await h.outcome(handle);
     assert.equal(state.status, 'COMPLETED');
     assert.equal((await h.services.payments.getPayment(orderId, { refresh: false }))?.status, 'succeeded');
   });
@@ -174,7 +177,7 @@ describe('checkout saga @integration', function () {
   it('tok_timeout: the first call times out, the retry with the same key finds the charge; charged once', async () => {
     const s = await h.seedScenario();
     const handle = await h.startCheckout({ buyerId: 'b8', items: [{ sku: s.skus.b, quantity: 1 }], voucherCodes: [], paymentToken: 'tok_timeout' });
-    const state = await handle.result();
+    const state = await h.outcome(handle);
     assert.equal(state.status, 'COMPLETED', JSON.stringify(state.failure));
     const { rows } = await testPool().query<{ n: string }>("SELECT count(*) AS n FROM payments WHERE order_id = $1 AND status = 'succeeded'", [state.orderId]);
     assert.equal(rows[0]!.n, '1');
@@ -222,16 +225,16 @@ describe('parcel actions @integration', function () {
     const s = await h.seedScenario();
     const state = await h.checkout({ buyerId: 'buyer-actions', items: [{ sku: s.skus.a, quantity: 2 }], voucherCodes: [], paymentToken: 'tok_visa' });
     assert.equal(state.status, 'COMPLETED');
-    const parcel = h.client.workflow.getHandle<typeof parcelWorkflow>(parcelWorkflowId(state.orderId, s.sellers.x));
-    await assert.rejects(parcel.executeUpdate(deliverUpdate, { args: [{ by: 'admin' }] }), invalidState);
-    await assert.rejects(parcel.executeUpdate(confirmReceiptUpdate, { args: [{ by: 'buyer-actions' }] }), invalidState);
-    const shipped = await parcel.executeUpdate(shipUpdate, { args: [{ by: s.sellers.x }] });
-    const again = await parcel.executeUpdate(shipUpdate, { args: [{ by: s.sellers.x }] });
+    const parcel = parcelOf(h, state.orderId, s.sellers.x);
+    await assert.rejects(parcel.act('deliver', { by: 'admin' }), invalidState);
+    await assert.rejects(parcel.act('confirmReceipt', { by: 'buyer-actions' }), invalidState);
+    const shipped = await parcel.act('ship', { by: s.sellers.x });
+    const again = await parcel.act('ship', { by: s.sellers.x });
     assert.equal(again.status, 'SHIPPED');
     assert.equal(again.history.length, shipped.history.length, 'a repeated ship adds nothing');
     const refunds = await Promise.all([
-      parcel.executeUpdate(refundUpdate, { args: [{ by: 'buyer-actions', reason: 'changed my mind' }] }),
-      parcel.executeUpdate(refundUpdate, { args: [{ by: 'admin' }] }),
+      parcel.act('refund', { by: 'buyer-actions', reason: 'changed my mind' }),
+      parcel.act('refund', { by: 'admin' }),
     ]);
     assert.deepEqual(refunds.map((r) => r.status), ['REFUNDED', 'REFUNDED']);
     const payment = await h.services.payments.getPayment(state.orderId, { refresh: false });
@@ -239,34 +242,62 @@ describe('parcel actions @integration', function () {
     const { onHand, reserved, sold } = await h.services.inventory.getStock(s.skus.a);
     assert.deepEqual({ onHand, reserved, sold }, { onHand: 10, reserved: 0, sold: 0 }, 'both units back on hand');
     assert.equal(await h.services.ledger.balanceOf('order_escrow', state.orderId, 'USD'), 0);
-    assert.equal((await parcel.result()).status, 'REFUNDED');
+    assert.equal((await parcel.query())?.status, 'REFUNDED');
     assert.equal((await h.services.orders.getOrder(state.orderId)).parcels[0]?.status, 'REFUNDED');
   });
 
   it('exposes the parcel state by query while it waits for shipping', async () => {
     const s = await h.seedScenario();
     const state = await h.checkout({ buyerId: 'buyer-query', items: [{ sku: s.skus.b, quantity: 1 }], voucherCodes: [], paymentToken: 'tok_visa' });
-    const parcel = h.client.workflow.getHandle(parcelWorkflowId(state.orderId, s.sellers.y));
-    const held = await parcel.query(parcelStateQuery);
-    assert.equal(held.status, 'HELD');
-    assert.equal(held.shipBy, state.parcels[0]!.shipBy);
-    await parcel.executeUpdate(refundUpdate, { args: [{ by: 'admin', reason: 'test clean-up' }] });
+    const parcel = parcelOf(h, state.orderId, s.sellers.y);
+    const held = await parcel.query();
+    assert.equal(held?.status, 'HELD');
+    assert.equal(held?.shipBy, state.parcels[0]!.shipBy);
+    await parcel.act('refund', { by: 'admin', reason: 'test clean-up' });
   });
 });
 
 describe('checkout saga: failures after the charge @integration', function () {
   this.timeout(60_000);
 
-  it('payment webhook never comes -> PAYMENT_TIMEOUT; the charge that went through later is refunded in full', async () => {
-    const h = await startCheckoutHarness({ deliverWebhooks: false });
+  it('payment webhook never comes but the PSP says the payment succeeded -> the order completes, charged once', async () => {
+    const h = await startCheckoutHarness({ deliverWebhooks: false, psp: { asyncDelayMs: 300 } });
     try {
       const s = await h.seedScenario();
-      const state = await expectRefusedAndRestored(h, s, { buyerId: 'b9', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_async', settings: { paymentTimeout: '2 seconds' } });
-      assert.equal(state.failure?.code, 'PAYMENT_TIMEOUT');
-      assert.deepEqual(compensationNames(state), ['refundPayment:completed', 'releaseVouchers:completed', 'releaseStock:completed']);
+      const state = await h.checkout({ buyerId: 'b9', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_async', settings: { paymentTimeout: '2 seconds' } });
+      assert.equal(state.status, 'COMPLETED', JSON.stringify(state.failure));
       const payment = await h.services.payments.getPayment(state.orderId, { refresh: false });
       assert.equal(payment?.status, 'succeeded');
-      assert.equal(payment?.refundedMinor, payment?.amountMinor);
+      assert.equal(payment?.refundedMinor, 0);
+      assert.deepEqual((await storesOf(h, s, state.orderId)).usage, [{ held: 0, consumed: 1 }, { held: 0, consumed: 1 }, { held: 0, consumed: 1 }]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('payment still pending when the wait ends -> cancelled at the PSP, PAYMENT_TIMEOUT; stock and vouchers released first, never charged', async () => {
+    const h = await startCheckoutHarness({ deliverWebhooks: false, psp: { asyncDelayMs: 8000 } });
+    try {
+      const s = await h.seedScenario();
+      const orderId = uniqueId('ord');
+      const handle = await h.startCheckout({ orderId, buyerId: 'b9p', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_async', settings: { paymentTimeout: '1 second' } });
+      const statuses = new Set<string>();
+      for (let i = 0; i < 200; i++) {
+        const order = await h.services.orders.findOrder(orderId);
+        if (order) statuses.add(order.status);
+        if (order?.status === 'FAILED') break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const state = await h.outcome(handle);
+      assert.equal(state.failure?.code, 'PAYMENT_TIMEOUT');
+      assert.equal((state.failure?.details as { pspStatus?: string }).pspStatus, 'canceled');
+      assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed', 'refundPayment:completed']);
+      assert.ok(statuses.has('AWAITING_PAYMENT'), 'the order waited for the payment');
+      const payment = await h.services.payments.getPayment(orderId, { refresh: true });
+      assert.equal(payment?.status, 'canceled');
+      const afterwards = await storesOf(h, s, orderId);
+      assert.deepEqual(afterwards.usage, [{ held: 0, consumed: 0 }, { held: 0, consumed: 0 }, { held: 0, consumed: 0 }]);
+      assert.deepEqual(afterwards.stock.map((x) => x.reserved), [0, 0, 0]);
     } finally {
       await h.close();
     }
@@ -279,7 +310,7 @@ describe('checkout saga: failures after the charge @integration', function () {
       const state = await expectRefusedAndRestored(h, s, { buyerId: 'b10', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_visa' });
       assert.equal(state.failure?.code, 'CHECKOUT_REFUSED');
       assert.equal((state.failure?.details as { reason: string }).reason, 'VOUCHER_HOLD_EXPIRED');
-      assert.deepEqual(compensationNames(state), ['refundEscrow:completed', 'refundPayment:completed', 'releaseVouchers:completed', 'releaseStock:completed']);
+      assert.deepEqual(compensationNames(state), ['refundEscrow:completed', 'releaseVouchers:completed', 'releaseStock:completed', 'refundPayment:completed']);
       const statement = await h.services.ledger.statement(state.orderId);
       assert.ok(statement);
     } finally {

@@ -1,50 +1,66 @@
 /**
- * The checkout saga: one workflow per order (id `checkout:<orderId>`). It prices the cart snapshot,
- * freezes the order, reserves stock per seller in parallel, holds vouchers, charges once (waiting
- * for the payment webhook when the charge is processing), moves the money into escrow and confirms;
- * then one parcel (escrow) workflow per seller takes over. On a business refusal every completed
- * step is undone in reverse order and the order ends FAILED with a code of api-contract.md.
- * Transient faults never surface here: the activities retry them without limit.
+ * The order workflow (type `orderWorkflow`, id `checkout:<orderId>`): the checkout saga, then the
+ * escrow of every parcel of the order (workflows/parcels.ts).
+ *
+ * The saga prices the cart snapshot, freezes the order, reserves each seller's stock and holds the
+ * vouchers (in parallel), charges once (waiting for the payment webhook when the charge is
+ * processing), moves the money into escrow and confirms. On a business refusal every completed
+ * step is undone (newest first; the payment's undo last, see below) and the order ends FAILED with
+ * a code of api-contract.md. Transient faults never surface here: activities retry them without a
+ * limit on attempts.
+ *
+ * Why it is shaped this way (docs/checkout-saga.md, *Speed*): the short Postgres and Redis steps
+ * are local activities, so the whole saga up to the charge is one workflow task, and the rest one
+ * more; the PSP call is a regular activity (it can be slow); the parcels live in this workflow
+ * instead of one child workflow each; and the API learns the outcome through the
+ * `checkoutOutcome` Update it sends with the start. A seed checkout costs 2 workflow tasks, 1
+ * activity task and 1 execution, where the first release cost ~17, 14 and 4.
  */
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   condition,
   log,
-  ParentClosePolicy,
   proxyActivities,
+  proxyLocalActivities,
   proxySinks,
   setHandler,
-  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { price, type PriceBreakdown } from '../pricing';
 import type { CheckoutActivities } from '../activities/checkout';
-import { compensationActivity, databaseActivity, pspActivity } from './activity-options';
+import { compensationActivity, localCompensationActivity, localDatabaseActivity, pspActivity, pspProbeActivity } from './activity-options';
 import {
   checkoutFailureCodes,
+  checkoutOutcomeUpdate,
+  checkoutStateQuery,
+  checkoutWorkflowId,
+  defaultCheckoutSettings,
+  parcelActionUpdate,
+  parcelOfOrderQuery,
+  paymentEventSignal,
   type CheckoutFailure,
   type CheckoutFailureCode,
   type CheckoutInput,
   type CheckoutSettings,
   type CheckoutState,
-  checkoutStateQuery,
-  defaultCheckoutSettings,
   type OrderStatus,
-  parcelWorkflowId,
+  type ParcelActionRequest,
   type PaymentEvent,
-  paymentEventSignal,
 } from './contract';
-import { parcelWorkflow } from './parcel';
+import { Parcel } from './parcels';
 import { Saga } from './saga';
 import { searchAttributes } from './search-attributes';
 import type { CheckoutSinks } from './sinks';
 
-const db = proxyActivities<CheckoutActivities>(databaseActivity);
+const db = proxyLocalActivities<CheckoutActivities>(localDatabaseActivity);
+const undo = proxyLocalActivities<CheckoutActivities>(localCompensationActivity);
 const psp = proxyActivities<CheckoutActivities>(pspActivity);
-const undo = proxyActivities<CheckoutActivities>(compensationActivity);
+const pspProbe = proxyActivities<CheckoutActivities>(pspProbeActivity);
+const pspUndo = proxyActivities<CheckoutActivities>(compensationActivity);
 const { metrics } = proxySinks<CheckoutSinks>();
 
 /** A refusal decided in the workflow itself (price changed, voucher rejected, payment outcome). */
@@ -57,71 +73,120 @@ class CheckoutRefusal extends Error {
 const refuse = (code: CheckoutFailureCode, message: string, details: Record<string, unknown> = {}): CheckoutRefusal =>
   new CheckoutRefusal({ code, message, details });
 
-export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutState> {
+const isSettled = (status: OrderStatus): boolean => status === 'COMPLETED' || status === 'FAILED';
+
+export async function orderWorkflow(input: CheckoutInput): Promise<CheckoutState> {
   const settings: CheckoutSettings = { ...defaultCheckoutSettings, ...input.settings };
   const startedAtMs = Date.now();
+  const saga = new Saga((name) => metrics.compensationRan(name));
   const state: CheckoutState = {
     orderId: input.orderId,
     buyerId: input.buyerId,
     status: 'PROCESSING',
-    saga: { steps: [], compensations: [] },
+    saga: { steps: saga.steps, compensations: saga.compensations },
     parcels: [],
     createdAt: new Date(startedAtMs).toISOString(),
   };
-  const saga = new Saga((name) => metrics.compensationRan(name));
-  state.saga = { steps: saga.steps, compensations: saga.compensations };
+  const parcels = new Map<string, Parcel>();
   const payment = paymentEvents();
   setHandler(checkoutStateQuery, () => state);
   setHandler(paymentEventSignal, payment.onEvent);
+  setHandler(checkoutOutcomeUpdate, async () => {
+    await condition(() => isSettled(state.status));
+    return state;
+  });
+  setHandler(parcelOfOrderQuery, (sellerId: string) => parcels.get(sellerId)?.state ?? null);
+  setHandler(
+    parcelActionUpdate,
+    (request) => parcelOf(parcels, request.sellerId, state).act(request.action, { by: request.by, ...(request.reason === undefined ? {} : { reason: request.reason }) }),
+    { validator: (request: ParcelActionRequest) => parcelOf(parcels, request.sellerId, state).validate(request.action) },
+  );
+  // OrderId, BuyerId and CheckoutStatus=PROCESSING come with the start (api/checkout.ts).
   const index = (pairs: SearchAttributeUpdatePair[]): void => {
     if (settings.searchAttributes) upsertSearchAttributes(pairs);
   };
-  index([
-    { key: searchAttributes.orderId, value: input.orderId },
-    { key: searchAttributes.buyerId, value: input.buyerId },
-    { key: searchAttributes.checkoutStatus, value: 'PROCESSING' },
-  ]);
 
   try {
-    const pricing = await saga.step('price', () => priceCart(input));
-    state.pricing = pricing;
-    index([
-      { key: searchAttributes.sellerIds, value: Object.keys(pricing.sellers) },
-      { key: searchAttributes.grandTotalMinor, value: pricing.totals.grandTotal },
-    ]);
-    await saga.step('createOrder', () => db.recordOrder({ orderId: input.orderId, buyerId: input.buyerId, pricing }));
-
-    saga.addCompensation('releaseStock', () => undo.releaseStock({ orderId: input.orderId }));
-    await saga.step('reserveInventory', () => reserveInventory(input.orderId, input.items, pricing));
-
-    if (input.voucherCodes.length > 0) {
-      saga.addCompensation('releaseVouchers', () => undo.releaseVouchers({ orderId: input.orderId }));
-      await saga.step('holdVouchers', () => holdVouchers(input));
+    await runSaga(input, settings, saga, state, payment, index);
+    for (const summary of state.parcels) {
+      const pricing = state.pricing!.sellers[summary.sellerId]!;
+      const terms = { orderId: input.orderId, sellerId: summary.sellerId, currency: state.pricing!.currency, customerPaid: pricing.customerPaid, payout: pricing.payout, orderedAtMs: startedAtMs, settings };
+      parcels.set(summary.sellerId, new Parcel(terms, summary));
     }
-
-    // A zero grand total (fully discounted) is still recorded as the order's payment, with no PSP call.
-    saga.addCompensation('refundPayment', () => undo.refundCharge({ orderId: input.orderId, parcels: parcelRefunds(pricing) }));
-    await saga.step('charge', () => charge(input, pricing, settings, payment, (status) => setStatus(state, status, index)));
-
-    saga.addCompensation('refundEscrow', () => undo.refundEscrow({ orderId: input.orderId, parcels: parcelRefunds(pricing) }));
-    await saga.step('createEscrow', () => db.createEscrow({ orderId: input.orderId, pricing }));
-    await saga.step('confirm', () => confirm(input, pricing, state, settings, index));
   } catch (err) {
     const failure = refusalOf(err);
     if (!failure) throw err; // not a business refusal: a bug. Fail the workflow task; fix and replay.
     log.info('checkout refused; compensating', { orderId: input.orderId, code: failure.code });
+    // While it compensates the order is PROCESSING again (not AWAITING_PAYMENT): FAILED comes once
+    // every effect is undone.
+    if (state.status !== 'PROCESSING') await setStatus(state, 'PROCESSING', index);
     await saga.compensate();
     state.failure = failure;
     await setStatus(state, 'FAILED', index);
   }
   metrics.checkoutFinished(state.status === 'COMPLETED' ? 'COMPLETED' : 'FAILED', Date.now() - startedAtMs);
+
+  await Promise.all([...parcels.values()].map((parcel) => parcel.run()));
+  // Let an update that is still answering (a repeated action, the outcome) finish before closing.
+  await condition(allHandlersFinished);
   return state;
+}
+
+function parcelOf(parcels: Map<string, Parcel>, sellerId: string, state: CheckoutState): Parcel {
+  const parcel = parcels.get(sellerId);
+  if (parcel) return parcel;
+  throw ApplicationFailure.create({
+    type: 'NOT_FOUND',
+    message: isSettled(state.status) ? `order ${state.orderId} has no parcel of seller ${sellerId}` : `order ${state.orderId} is ${state.status}; its parcels exist once it is COMPLETED`,
+    nonRetryable: true,
+    details: [{ orderId: state.orderId, sellerId, orderStatus: state.status }],
+  });
+}
+
+async function runSaga(
+  input: CheckoutInput,
+  settings: CheckoutSettings,
+  saga: Saga,
+  state: CheckoutState,
+  payment: PaymentEvents,
+  index: (pairs: SearchAttributeUpdatePair[]) => void,
+): Promise<void> {
+  const { orderId, buyerId } = input;
+  const pricing = await saga.step('price', () => priceCart(input));
+  state.pricing = pricing;
+  index([
+    { key: searchAttributes.sellerIds, value: Object.keys(pricing.sellers) },
+    { key: searchAttributes.grandTotalMinor, value: pricing.totals.grandTotal },
+  ]);
+  await saga.step('createOrder', () => db.recordOrder({ orderId, buyerId, pricing }));
+
+  // Stock and vouchers do not depend on each other: reserved and held at once. Each undo is
+  // registered before its action (an action that timed out may still have taken effect).
+  saga.addCompensation('releaseStock', () => undo.releaseStock({ orderId }));
+  if (input.voucherCodes.length > 0) saga.addCompensation('releaseVouchers', () => undo.releaseVouchers({ orderId }));
+  await reserveAndHold(input, pricing, saga);
+
+  // The payment's undo runs after the others: a payment still pending at the PSP must not keep
+  // stock and vouchers from going back. A zero grand total is recorded with no PSP call.
+  saga.addCompensation('refundPayment', () => pspUndo.refundCharge({ orderId, parcels: parcelRefunds(pricing) }), { last: true });
+  await saga.step('charge', () => charge(input, pricing, settings, payment, (status) => setStatus(state, status, index)));
+
+  saga.addCompensation('refundEscrow', () => pspUndo.refundEscrow({ orderId, parcels: parcelRefunds(pricing) }));
+  await saga.step('createEscrow', () => db.createEscrow({ orderId, pricing }));
+  await saga.step('confirm', () => confirm(input, pricing, state, settings, index));
 }
 
 /** Prices the snapshot with catalog prices, inside the workflow (the engine is pure and deterministic). */
 async function priceCart(input: CheckoutInput): Promise<PriceBreakdown> {
   const pricingInput = await db.loadPricingInput({ items: input.items, voucherCodes: input.voucherCodes });
-  const pricing = price(pricingInput);
+  let pricing: PriceBreakdown;
+  try {
+    pricing = price(pricingInput);
+  } catch (err) {
+    // The engine refuses what it cannot price exactly (an amount past its bounds, say). That is
+    // deterministic: retrying the task would fail forever, so it is the order's refusal.
+    throw refuse('CART_INVALID', `the cart cannot be priced: ${(err as Error).message}`, { reason: (err as Error).name });
+  }
   const rejected = pricing.rejectedVouchers[0];
   if (rejected) {
     throw refuse('VOUCHER_REJECTED', `voucher ${rejected.code} was rejected: ${rejected.reason}`, { code: rejected.code, reason: rejected.reason, rejectedVouchers: pricing.rejectedVouchers });
@@ -136,23 +201,42 @@ async function priceCart(input: CheckoutInput): Promise<PriceBreakdown> {
   return pricing;
 }
 
-/** Reserves each seller's lines in parallel; every short line of every seller is reported at once. */
-async function reserveInventory(orderId: string, items: CheckoutInput['items'], pricing: PriceBreakdown): Promise<void> {
+/**
+ * Reserves each seller's lines and holds every voucher, all at once; waits for every call so that
+ * the undos find settled work. A shortage wins over a voucher refusal (every short line of every
+ * seller is reported); otherwise the first voucher refusal in cart order decides.
+ */
+async function reserveAndHold(input: CheckoutInput, pricing: PriceBreakdown, saga: Saga): Promise<void> {
+  const { orderId, buyerId } = input;
   const sellerOfSku = new Map(pricing.lines.map((line) => [line.sku, line.sellerId]));
   const bySeller = new Map<string, { sku: string; quantity: number }[]>();
-  for (const item of items) {
-    const sellerId = sellerOfSku.get(item.sku)!;
-    bySeller.set(sellerId, [...(bySeller.get(sellerId) ?? []), item]);
+  for (const item of input.items) {
+    const sellerId = sellerOfSku.get(item.sku);
+    if (sellerId === undefined) throw refuse('CART_INVALID', `line ${item.sku} was not priced`, { sku: item.sku });
+    bySeller.set(sellerId, [...(bySeller.get(sellerId) ?? []), { sku: item.sku, quantity: item.quantity }]);
   }
-  const results = await Promise.allSettled([...bySeller].map(([sellerId, lines]) => db.reserveStock({ orderId, sellerId, lines })));
-  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
-  if (failures.length === 0) return;
-  const isShortage = (err: unknown): boolean => refusalOf(err)?.code === 'INSUFFICIENT_STOCK';
-  if (failures.every(isShortage)) {
-    const lines = failures.flatMap(shortLinesOf);
-    throw refuse('INSUFFICIENT_STOCK', `not enough stock for ${lines.length} line(s)`, { lines });
-  }
-  throw failures.find((err) => !isShortage(err));
+  const stock = saga.step('reserveInventory', async () => {
+    const results = await Promise.allSettled([...bySeller].map(([sellerId, lines]) => db.reserveStock({ orderId, sellerId, lines })));
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+    if (failures.length === 0) return;
+    const isShortage = (err: unknown): boolean => refusalOf(err)?.code === 'INSUFFICIENT_STOCK';
+    if (failures.every(isShortage)) {
+      const lines = failures.flatMap(shortLinesOf);
+      throw refuse('INSUFFICIENT_STOCK', `not enough stock for ${lines.length} line(s)`, { lines });
+    }
+    throw failures.find((err) => !isShortage(err));
+  });
+  const vouchers =
+    input.voucherCodes.length === 0
+      ? Promise.resolve()
+      : saga.step('holdVouchers', async () => {
+          const results = await Promise.allSettled(input.voucherCodes.map((code) => db.holdVoucher({ code, buyerId, orderId })));
+          const firstFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          if (firstFailure) throw firstFailure.reason;
+        });
+  const [stockResult, voucherResult] = await Promise.allSettled([stock, vouchers]);
+  if (stockResult.status === 'rejected') throw stockResult.reason;
+  if (voucherResult.status === 'rejected') throw voucherResult.reason;
 }
 
 function shortLinesOf(err: unknown): unknown[] {
@@ -160,16 +244,8 @@ function shortLinesOf(err: unknown): unknown[] {
   return Array.isArray(details.lines) ? (details.lines as unknown[]) : [];
 }
 
-/** Holds every voucher; the first refusal in input order decides the failure. */
-async function holdVouchers(input: CheckoutInput): Promise<void> {
-  const results = await Promise.allSettled(
-    input.voucherCodes.map((code) => db.holdVoucher({ code, buyerId: input.buyerId, orderId: input.orderId })),
-  );
-  const firstFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (firstFailure) throw firstFailure.reason;
-}
-
 type PaymentOutcome = 'succeeded' | 'failed';
+type PaymentEvents = ReturnType<typeof paymentEvents>;
 
 /** Collects payment webhook events: duplicates and out-of-order arrivals change nothing. */
 function paymentEvents() {
@@ -194,7 +270,7 @@ async function charge(
   input: CheckoutInput,
   pricing: PriceBreakdown,
   settings: CheckoutSettings,
-  payment: ReturnType<typeof paymentEvents>,
+  payment: PaymentEvents,
   setAwaiting: (status: OrderStatus) => Promise<void>,
 ): Promise<void> {
   const result = await psp.chargePayment({
@@ -207,17 +283,39 @@ async function charge(
   if (payment.outcome() === undefined) {
     await setAwaiting('AWAITING_PAYMENT');
     const arrived = await condition(() => payment.outcome() !== undefined, msToNumber(settings.paymentTimeout));
-    if (!arrived) throw refuse('PAYMENT_TIMEOUT', `no payment outcome within ${String(settings.paymentTimeout)}`, { paymentId: result.paymentId });
+    if (!arrived) {
+      await paymentWithoutWebhook(input.orderId, result.paymentId, settings);
+      await setAwaiting('PROCESSING');
+      return;
+    }
   }
   if (payment.outcome() === 'failed') throw refuse('PAYMENT_DECLINED', 'the payment failed', { paymentId: result.paymentId });
   await setAwaiting('PROCESSING');
+}
+
+/**
+ * The payment wait ran out without a webhook. Before refusing, ask the PSP: a payment that
+ * succeeded (its webhook was lost) completes the order; a pending one is cancelled there. When the
+ * PSP cannot be asked within the probe's bound, the order is refused and the payment's undo, which
+ * runs last and without a limit, cancels or refunds it once the PSP answers.
+ */
+async function paymentWithoutWebhook(orderId: string, paymentId: string | null, settings: CheckoutSettings): Promise<void> {
+  let status: string;
+  try {
+    ({ status } = await pspProbe.settleOrCancelPayment({ orderId }));
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    status = 'unknown';
+  }
+  if (status === 'succeeded') return;
+  throw refuse('PAYMENT_TIMEOUT', `no payment outcome within ${String(settings.paymentTimeout)}`, { paymentId, pspStatus: status });
 }
 
 function parcelRefunds(pricing: PriceBreakdown): { sellerId: string; amountMinor: number }[] {
   return Object.entries(pricing.sellers).map(([sellerId, seller]) => ({ sellerId, amountMinor: seller.customerPaid }));
 }
 
-/** Reservations become sales, holds become redemptions, parcels go into escrow workflows. */
+/** Reservations become sales, holds become redemptions, the parcels are opened, the cart emptied. */
 async function confirm(
   input: CheckoutInput,
   pricing: PriceBreakdown,
@@ -225,39 +323,20 @@ async function confirm(
   settings: CheckoutSettings,
   index: (pairs: SearchAttributeUpdatePair[]) => void,
 ): Promise<void> {
-  const orderedAt = state.createdAt;
-  const shipBy = new Date(Date.parse(orderedAt) + msToNumber(settings.shipBy)).toISOString();
+  const { orderId } = input;
+  const shipBy = new Date(Date.parse(state.createdAt) + msToNumber(settings.shipBy)).toISOString();
   // Vouchers first: consuming can still be refused (a hold that expired), committing stock cannot,
   // and a committed reservation is no longer released by the stock compensation.
-  if (input.voucherCodes.length > 0) await db.consumeVouchers({ orderId: input.orderId });
-  await db.commitStock({ orderId: input.orderId });
-  const parcels = Object.entries(pricing.sellers).map(([sellerId, seller]) => ({
-    sellerId,
-    customerPaid: seller.customerPaid,
-    payout: seller.payout,
-    shipBy,
-  }));
-  await db.createParcels({ orderId: input.orderId, parcels });
-  for (const parcel of parcels) {
-    // ABANDON: each parcel lives on (ship-by, delivery, 7-day auto-release) after the checkout completes.
-    await startChild(parcelWorkflow, {
-      workflowId: parcelWorkflowId(input.orderId, parcel.sellerId),
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [
-        {
-          orderId: input.orderId,
-          buyerId: input.buyerId,
-          sellerId: parcel.sellerId,
-          currency: pricing.currency,
-          customerPaid: parcel.customerPaid,
-          payout: parcel.payout,
-          orderedAt,
-          settings,
-        },
-      ],
-    });
-    state.parcels.push({ ...parcel, status: 'HELD' });
-  }
+  if (input.voucherCodes.length > 0) await db.consumeVouchers({ orderId });
+  const parcels = Object.entries(pricing.sellers).map(([sellerId, seller]) => ({ sellerId, customerPaid: seller.customerPaid, payout: seller.payout, shipBy }));
+  await Promise.all([
+    db.commitStock({ orderId }),
+    db.createParcels({ orderId, parcels, escrowWorkflowId: checkoutWorkflowId(orderId) }),
+    // Before COMPLETED is visible: a buyer who sees the order completed never finds its lines still
+    // in the cart (and so never pays for them twice).
+    input.cartEntries ? db.clearOrderedCart({ buyerId: input.buyerId, entries: input.cartEntries }) : Promise.resolve(),
+  ]);
+  state.parcels = parcels.map((parcel) => ({ ...parcel, status: 'HELD' }));
   await setStatus(state, 'COMPLETED', index);
 }
 
@@ -267,9 +346,18 @@ async function setStatus(state: CheckoutState, status: OrderStatus, index: (pair
   index([{ key: searchAttributes.checkoutStatus, value: status }]);
 }
 
-function failureDetails(err: unknown): Record<string, unknown> {
+/**
+ * The ApplicationFailure behind an activity's failure: a regular activity's comes wrapped in an
+ * ActivityFailure, a local activity's may come as it is.
+ */
+export function failureCause(err: unknown): ApplicationFailure | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
+  return cause instanceof ApplicationFailure ? cause : undefined;
+}
+
+function failureDetails(err: unknown): Record<string, unknown> {
+  const cause = failureCause(err);
+  if (cause) {
     const first: unknown = cause.details?.[0];
     return first && typeof first === 'object' ? (first as Record<string, unknown>) : {};
   }
@@ -279,8 +367,8 @@ function failureDetails(err: unknown): Record<string, unknown> {
 /** The business refusal an error stands for, or undefined when it is not one. */
 function refusalOf(err: unknown): CheckoutFailure | undefined {
   if (err instanceof CheckoutRefusal) return err.failure;
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  if (!(cause instanceof ApplicationFailure) || !cause.type) return undefined;
+  const cause = failureCause(err);
+  if (!cause?.type) return undefined;
   const known = (checkoutFailureCodes as readonly string[]).includes(cause.type);
   const code: CheckoutFailureCode = known
     ? (cause.type as CheckoutFailureCode)

@@ -10,7 +10,14 @@ import type { PriceBreakdown } from '../pricing';
 // ------------------------------------------------------------------ ids
 
 export const checkoutWorkflowId = (orderId: string): string => `checkout:${orderId}`;
+/** The order id of a checkout workflow id, or undefined when the id is not one. */
+export const orderIdOfWorkflowId = (workflowId: string): string | undefined =>
+  workflowId.startsWith('checkout:') ? workflowId.slice('checkout:'.length) : undefined;
+/** Legacy: the escrow workflow of one parcel of an order placed before `orderWorkflow` (workflows/legacy). */
 export const parcelWorkflowId = (orderId: string, sellerId: string): string => `parcel:${orderId}:${sellerId}`;
+
+/** The workflow type of every new order: its checkout saga, then its parcels' escrow. */
+export const orderWorkflowType = 'orderWorkflow';
 
 // ------------------------------------------------------------------ statuses
 
@@ -74,12 +81,24 @@ export const defaultCheckoutSettings: CheckoutSettings = {
   searchAttributes: true,
 };
 
+/**
+ * The cart entries the snapshot was taken from, as the cart stored them (`seq` is the cart's own
+ * sequence number of the line or voucher). A completed checkout removes exactly these from the
+ * cart: a line added again or changed while the saga ran no longer matches and stays.
+ */
+export interface CartEntries {
+  lines: { sku: string; seq: number; quantity: number }[];
+  vouchers: { code: string; seq: number }[];
+}
+
 export interface CheckoutInput {
   orderId: string;
   buyerId: string;
   /** The cart snapshot taken when the checkout was requested. */
   items: CheckoutItem[];
   voucherCodes: string[];
+  /** What to remove from the buyer's cart once the order completes (absent: leave the cart alone). */
+  cartEntries?: CartEntries;
   paymentToken: string;
   /** When given, the saga refuses with PRICE_CHANGED if the server's grand total differs. */
   expectedGrandTotal?: number;
@@ -95,6 +114,18 @@ export interface SagaStep {
   at: string;
 }
 
+/**
+ * A money move of a parcel that was refused (a PSP that refuses a refund, a payout with nowhere to
+ * go). The parcel's workflow does not fail: it records the problem for an operator (this field, a
+ * metric, an error log line with the order) and goes on; `owedMinor` is what is still to be paid.
+ */
+export interface ParcelProblem {
+  action: 'refund' | 'release' | 'restock';
+  code: string;
+  message: string;
+  at: string;
+}
+
 export interface ParcelSummary {
   sellerId: string;
   status: ParcelStatus;
@@ -102,6 +133,7 @@ export interface ParcelSummary {
   payout: number;
   shipBy?: string;
   autoReleaseAt?: string;
+  problem?: ParcelProblem;
 }
 
 export interface CheckoutState {
@@ -125,6 +157,12 @@ export interface PaymentEvent {
 }
 
 export const checkoutStateQuery = defineQuery<CheckoutState>('checkoutState');
+/**
+ * Update of `orderWorkflow`: answers once the checkout has settled (COMPLETED or FAILED) with its
+ * state. The API sends it with the workflow's start (Update-with-Start) and so learns the outcome
+ * from the workflow itself, in the same round trip, instead of polling the database.
+ */
+export const checkoutOutcomeUpdate = defineUpdate<CheckoutState, []>('checkoutOutcome');
 export const paymentEventSignal = defineSignal<[PaymentEvent]>('paymentEvent');
 
 // ------------------------------------------------------------------ parcel (escrow) workflow
@@ -156,6 +194,7 @@ export interface ParcelState {
   payout: number;
   shipBy: string;
   autoReleaseAt?: string;
+  problem?: ParcelProblem;
   history: ParcelEvent[];
 }
 
@@ -165,6 +204,21 @@ export interface ParcelActionInput {
   reason?: string;
 }
 
+export const parcelActions = ['ship', 'deliver', 'confirmReceipt', 'refund'] as const;
+export type ParcelAction = (typeof parcelActions)[number];
+
+/** A parcel action sent to `orderWorkflow`, which holds every parcel of the order. */
+export interface ParcelActionRequest extends ParcelActionInput {
+  sellerId: string;
+  action: ParcelAction;
+}
+
+/** Update of `orderWorkflow`: one action on one parcel; validated before it is written to history. */
+export const parcelActionUpdate = defineUpdate<ParcelState, [ParcelActionRequest]>('parcelAction');
+/** Query of `orderWorkflow`: one parcel's state with its history. */
+export const parcelOfOrderQuery = defineQuery<ParcelState | null, [string]>('parcelOfOrder');
+
+/** Legacy (`parcelWorkflow`) definitions below. */
 export const parcelStateQuery = defineQuery<ParcelState>('parcelState');
 export const shipUpdate = defineUpdate<ParcelState, [ParcelActionInput]>('ship');
 export const deliverUpdate = defineUpdate<ParcelState, [ParcelActionInput]>('deliver');

@@ -10,6 +10,16 @@ import type { SagaStep } from './contract';
 interface Compensation {
   name: string;
   undo: () => Promise<unknown>;
+  last: boolean;
+}
+
+export interface CompensationOptions {
+  /**
+   * Run this undo after every other one, whatever the order of registration: for an undo that may
+   * have to wait on the outside world (the refund of a payment still processing at the PSP), so
+   * that stock and vouchers are not held behind it.
+   */
+  last?: boolean;
 }
 
 /** Pause between two attempts of an undo whose activity gave up (each activity also retries itself). */
@@ -39,14 +49,21 @@ export class Saga {
    * Registers an undo. Register it *before* the action it undoes: an action whose activity timed
    * out may still have taken effect, and every undo is a no-op when there is nothing to undo.
    */
-  addCompensation(name: string, undo: () => Promise<unknown>): void {
-    this.undos.push({ name, undo });
+  addCompensation(name: string, undo: () => Promise<unknown>, options: CompensationOptions = {}): void {
+    this.undos.push({ name, undo, last: options.last ?? false });
+  }
+
+  /** Whether any undo is registered (a refusal before the first side effect has nothing to undo). */
+  get hasCompensations(): boolean {
+    return this.undos.length > 0;
   }
 
   /** Runs every registered undo, newest first, each until it succeeds; cancellation cannot stop it. */
   async compensate(): Promise<void> {
     await CancellationScope.nonCancellable(async () => {
-      for (const { name, undo } of [...this.undos].reverse()) {
+      const newestFirst = [...this.undos].reverse();
+      const ordered = [...newestFirst.filter((u) => !u.last), ...newestFirst.filter((u) => u.last)];
+      for (const { name, undo } of ordered) {
         const entry = record(this.compensations, name);
         await untilItSucceeds(name, undo);
         mark(entry, 'completed');

@@ -8,5 +8,7 @@ export interface CheckoutSinks extends Sinks {
   metrics: {
     checkoutFinished(status: 'COMPLETED' | 'FAILED', durationMs: number): void;
     compensationRan(compensation: string): void;
+    /** A parcel's refund or payout was refused by its counterparty; the parcel waits for an operator. */
+    parcelMoneyMoveRefused(action: string, code: string): void;
   };
 }

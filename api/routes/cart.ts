@@ -32,6 +32,7 @@ export function cartRoutes(cart: CartPort): AnyRoute[] {
       auth: buyer,
       body: addCartItemBodySchema,
       responses: { ...cartOk, ...bodyErrors, ...authErrors, 404: err('NOT_FOUND: unknown sku'), 422: err('a cart limit would be exceeded') },
+      description: 'Refused with 400 VALIDATION_FAILED, nothing written, when the cart with these units could not be priced (an amount beyond the pricing limits).',
       async handle({ principal, body }) {
         return { status: 200, body: await cart.addItem(principal.userId, body.sku, body.quantity) };
       },

@@ -1,30 +1,22 @@
 /**
  * Orders and the parcel lifecycle (api-contract.md, Checkout and Parcel lifecycle).
  *
- * Reads: a buyer sees their own orders; a seller sees an order that holds one of its parcels;
- * admin sees every order. Parcel actions are Temporal Updates on the parcel's escrow workflow
- * (`parcel:<orderId>:<sellerId>`): the workflow's validator decides whether the action fits the
- * parcel's state (409 INVALID_STATE otherwise) and the workflow makes a repeated action a no-op.
+ * Reads: a buyer sees their own orders; a seller sees its own part of an order that holds its
+ * parcel or lines (api/seller-scope.ts: never another seller's figures); admin sees every order.
+ * Parcel actions are Temporal Updates on the workflow that holds the parcel (api/parcel-actions.ts):
+ * the workflow's validator decides whether the action fits the parcel's state (409 INVALID_STATE
+ * otherwise) and the workflow makes a repeated action a no-op.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { BusinessError, NotFoundError } from '../../lib/errors';
 import type { OrderRecord } from '../../services/orders';
-import {
-  confirmReceiptUpdate,
-  deliverUpdate,
-  invalidStateErrorType,
-  parcelWorkflowId,
-  refundUpdate,
-  shipUpdate,
-  type ParcelActionInput,
-  type ParcelState,
-  type ParcelStatus,
-} from '../../workflows/contract';
-import type { UpdateDefinition } from '@temporalio/common';
+import { invalidStateErrorType, type ParcelAction as WorkflowParcelAction, type ParcelActionInput, type ParcelStatus } from '../../workflows/contract';
+import { escrowWorkflowIdOf, sendParcelAction } from '../parcel-actions';
 import { forbidden, type Principal } from '../auth';
 import type { OrdersPort } from '../deps';
 import { noteIds } from '../observability';
 import { loadOrderView, summaryOf } from '../order-view';
+import { scopeOrderForSeller } from '../seller-scope';
 import { route, type AnyRoute, type ResponseSpec } from '../route';
 import {
   errorResponseSchema,
@@ -78,11 +70,12 @@ const alreadyDone: Record<ParcelAction, readonly ParcelStatus[]> = {
   refund: ['REFUNDED'],
 };
 
-const updates: Record<ParcelAction, UpdateDefinition<ParcelState, [ParcelActionInput]>> = {
-  ship: shipUpdate,
-  deliver: deliverUpdate,
-  'confirm-receipt': confirmReceiptUpdate,
-  refund: refundUpdate,
+/** The workflow's name of each action of the HTTP paths. */
+const workflowActions: Record<ParcelAction, WorkflowParcelAction> = {
+  ship: 'ship',
+  deliver: 'deliver',
+  'confirm-receipt': 'confirmReceipt',
+  refund: 'refund',
 };
 
 function invalidState(message: string, details: Record<string, unknown>): BusinessError {
@@ -96,6 +89,7 @@ async function actOnParcel(
   orderId: string,
   sellerId: string,
   reason: string | undefined,
+  onWorkflow: (workflowId: string) => void,
 ): Promise<unknown> {
   const order = await deps.orders.getOrder(orderId);
   if (!canAct(action, principal, order, sellerId)) throw forbidden(`you may not ${action} this parcel`, { action });
@@ -109,7 +103,8 @@ async function actOnParcel(
   }
   const input: ParcelActionInput = { by: principal.userId, ...(reason === undefined ? {} : { reason }) };
   try {
-    return await deps.client.workflow.getHandle(parcelWorkflowId(orderId, sellerId)).executeUpdate(updates[action], { args: [input] });
+    onWorkflow(escrowWorkflowIdOf(orderId, parcel));
+    return await sendParcelAction(deps.client, orderId, parcel, workflowActions[action], input);
   } catch (error) {
     // The escrow workflow ends with the parcel (released, refunded or cancelled): answer from the record.
     if (!(error instanceof WorkflowNotFoundError) && !isClosedWorkflowError(error)) throw error;
@@ -129,7 +124,9 @@ export function orderRoutes(deps: OrderRoutesDeps): AnyRoute[] {
     operationId: 'getOrder',
     method: 'get',
     path: '/v1/orders/{orderId}',
-    summary: 'An order with its price, parcels and saga progress',
+    summary: 'An order with its price, parcels and saga progress (a seller sees its own part only)',
+    description:
+      "A seller sees only its part of the order (`scope: {sellerId}`): its lines, its parcel, its payout, and pricing totals of its part; never another seller's figures nor the order's grand total. A seller with no parcel or lines in the order gets 403, like a buyer for another buyer's order.",
     tags: ['orders'],
     auth: { roles: ['buyer', 'seller'] },
     params: orderParamsSchema,
@@ -139,7 +136,11 @@ export function orderRoutes(deps: OrderRoutesDeps): AnyRoute[] {
       const record = await deps.orders.getOrder(params.orderId);
       if (!canRead(principal, record)) throw forbidden('this order is not yours');
       const order = await loadOrderView({ client: deps.client, getOrder: () => Promise.resolve(record), queryTimeoutMs: deps.queryTimeoutMs, log }, params.orderId);
-      return { status: 200, body: order };
+      if (principal.role !== 'seller') return { status: 200, body: order };
+      // A seller sees its own part only: its lines, its parcel, its payout.
+      const own = scopeOrderForSeller(order, principal.sellerId ?? '');
+      if (!own) throw forbidden('this order is not yours');
+      return { status: 200, body: own };
     },
   });
 
@@ -183,8 +184,8 @@ export function orderRoutes(deps: OrderRoutesDeps): AnyRoute[] {
       bodyOptional: action !== 'refund',
       responses: parcelResponses(who),
       async handle({ principal, params, body, res }) {
-        noteIds(res, { orderId: params.orderId, workflowId: parcelWorkflowId(params.orderId, params.sellerId) });
-        const state = await actOnParcel(deps, action, principal, params.orderId, params.sellerId, body.reason);
+        noteIds(res, { orderId: params.orderId });
+        const state = await actOnParcel(deps, action, principal, params.orderId, params.sellerId, body.reason, (workflowId) => noteIds(res, { orderId: params.orderId, workflowId }));
         return { status: 200, body: state };
       },
     });

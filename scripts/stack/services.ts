@@ -247,9 +247,31 @@ async function temporalAnswers(address: string, namespace: string): Promise<bool
 }
 
 /**
+ * Dynamic config of the local dev server for checkout latency (docs/checkout-saga.md, *Speed*).
+ * The dev server polls its one history shard's queues at most 20 times a second each, which put
+ * ~35 ms between a workflow task being scheduled and a worker getting it; raised here. Eager
+ * activity execution hands an activity scheduled by a workflow task completion straight back to
+ * the worker that completed it (the charge), skipping a matching round trip. One task-queue
+ * partition: with the dev server's default of four, a poll can sit on an empty partition while the
+ * task waits on another. A production cluster sets the same keys in its dynamic config file.
+ */
+export const devServerDynamicConfig: readonly string[] = [
+  'frontend.enableUpdateWorkflowExecution=true',
+  'frontend.enableExecuteMultiOperation=true',
+  'system.forceSearchAttributesCacheRefreshOnRead=true',
+  'system.enableActivityEagerExecution=true',
+  'history.transferProcessorMaxPollRPS=10000',
+  'history.timerProcessorMaxPollRPS=10000',
+  'history.visibilityProcessorMaxPollRPS=10000',
+  'history.outboundProcessorMaxPollRPS=10000',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
+
+/**
  * Dev-server settings: SQLite in WAL mode without fsync (a throwaway dev database; speed matters
- * more than durability across power loss), Updates and Update-with-Start enabled, and search
- * attribute changes visible at once.
+ * more than durability across power loss), Updates and Update-with-Start enabled, search
+ * attribute changes visible at once, and the latency settings above.
  */
 function startDevArgs(config: AppConfig): string[] {
   const db = path.join(dataDir, 'temporal', 'temporal.db');
@@ -263,9 +285,7 @@ function startDevArgs(config: AppConfig): string[] {
     '--sqlite-pragma', 'journal_mode=wal',
     '--sqlite-pragma', 'synchronous=off',
     '--log-level', 'warn',
-    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
-    '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
-    '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true',
+    ...devServerDynamicConfig.flatMap((setting) => ['--dynamic-config-value', setting]),
   ];
   if (config.temporalNamespace !== 'default') args.push('--namespace', config.temporalNamespace);
   return args;

@@ -4,6 +4,8 @@ import { testPool, testRedis, uniqueId } from '../../test/support/env';
 import { createCatalogService } from '../catalog';
 import { makeProduct, makeSeller, rejectsValidation, rejectsWithCode } from '../catalog/test-support';
 import { createVoucherService } from '../vouchers';
+import { createCheckoutPricing } from '../checkout-pricing';
+import { price } from '../../pricing';
 import { createCartService } from './index';
 import { cartKey } from './redis-cart';
 
@@ -51,7 +53,7 @@ describe('cart service @integration', function () {
     view = await cart.removeItem(user, a);
     assert.deepEqual(view.items.map((i) => i.sku), [b]);
     view = await cart.removeItem(user, b);
-    assert.deepEqual(view, { userId: user, items: [], vouchers: [], pricing: null, currency: null, voucherIssues: [] });
+    assert.deepEqual(view, { userId: user, items: [], vouchers: [], pricing: null, currency: null, voucherIssues: [], problems: [] });
     await rejectsValidation(cart.setItemQuantity(user, b, 2), 'sku');
   });
 
@@ -181,6 +183,107 @@ describe('cart service @integration', function () {
     clockMs -= 60_000;
   });
 
+  describe('a cart beyond the pricing engine\'s amount limit (2^53 - 1)', () => {
+    before(async () => {
+      // The rates every test of the suite prices with (global configuration): 10 % tax.
+      await catalog.putPricingConfig({ defaultTaxRateBps: 1000, taxRatesBps: {}, defaultCommissionBps: 500, commissionRatesBps: {} });
+    });
+
+    it('an add or a higher quantity that would not price is refused with nothing written', async () => {
+      const user = newUser();
+      const small = await makeProduct(catalog, { sellerId, unitPrice: 1000 });
+      const big = await makeProduct(catalog, { sellerId, unitPrice: 2e15 });
+      await cart.addItem(user, { sku: small, quantity: 1 });
+      const ok = await cart.addItem(user, { sku: big, quantity: 2 });
+      assert.equal(ok.pricing?.totals.merchandiseGross, 4e15 + 1000);
+      const before = await redis.hgetall(cartKey(user));
+      const refusal = await rejectsValidation(cart.addItem(user, { sku: big, quantity: 3 }), 'sku'); // 5 units: gross 1e16
+      assert.match(refusal.message, /AMOUNT_LIMIT/);
+      await rejectsValidation(cart.setItemQuantity(user, big, 5), 'quantity');
+      assert.deepEqual(await redis.hgetall(cartKey(user)), before, 'nothing was written');
+      const view = await cart.get(user);
+      assert.deepEqual(view.items.map((i) => [i.sku, i.quantity]), [[small, 1], [big, 2]]);
+      assert.deepEqual(view.problems, []);
+    });
+
+    it('a cart that stops pricing (a price raised later) stays readable with its problem lines, and can be fixed', async () => {
+      const user = newUser();
+      const small = await makeProduct(catalog, { sellerId, unitPrice: 1000 });
+      const big = await makeProduct(catalog, { sellerId, unitPrice: 1e15 });
+      await cart.addItem(user, { sku: small, quantity: 1 });
+      await cart.addItem(user, { sku: big, quantity: 2 });
+      // Gross 9e15 is still within the limit, but with 10 % tax the grand total is not.
+      await catalog.upsertProduct(big, { sellerId, name: 'Yacht', category: 'general', unitPrice: 4.5e15, currency: 'USD' });
+      let view = await cart.get(user);
+      assert.equal(view.pricing, null);
+      assert.deepEqual(view.items.map((i) => [i.sku, i.unitPrice, i.quantity]), [[small, 1000, 1], [big, 4.5e15, 2]]);
+      assert.deepEqual(view.problems.map((p) => [p.sku, p.code]), [[big, 'AMOUNT_LIMIT']]);
+      assert.match(view.problems[0]?.message ?? '', /limit/);
+
+      await rejectsValidation(cart.addItem(user, { sku: small, quantity: 1 }), 'sku');
+      await rejectsValidation(cart.setItemQuantity(user, big, 3), 'quantity');
+      view = await cart.setItemQuantity(user, big, 1); // lowering is how the buyer fixes it
+      assert.deepEqual(view.problems, []);
+      assert.equal(view.pricing?.totals.merchandiseGross, 4.5e15 + 1000);
+
+      // Too large even for one unit: removing the line fixes it.
+      await catalog.upsertProduct(big, { sellerId, name: 'Yacht', category: 'general', unitPrice: 9e15, currency: 'USD' });
+      view = await cart.setItemQuantity(user, big, 1);
+      assert.deepEqual(view.problems.map((p) => [p.sku, p.code]), [[big, 'AMOUNT_LIMIT']]);
+      view = await cart.removeItem(user, big);
+      assert.deepEqual(view.problems, []);
+      assert.equal(view.pricing?.totals.merchandiseGross, 1000);
+    });
+
+    it('lines that only together exceed the limit name the largest line', async () => {
+      const user = newUser();
+      const [a, b] = await Promise.all([makeProduct(catalog, { sellerId, unitPrice: 4e15 }), makeProduct(catalog, { sellerId, unitPrice: 2e15 })]);
+      await cart.addItem(user, { sku: a, quantity: 1 });
+      await cart.addItem(user, { sku: b, quantity: 1 });
+      await catalog.upsertProduct(b, { sellerId, name: 'B', category: 'general', unitPrice: 5e15, currency: 'USD' });
+      const view = await cart.get(user);
+      assert.deepEqual(view.problems.map((p) => [p.sku, p.code]), [[b, 'CART_AMOUNT_LIMIT']]);
+    });
+
+    it('a product moved to another currency is a problem line, not an unreadable cart', async () => {
+      const user = newUser();
+      const [usd, other] = await Promise.all([makeProduct(catalog, { sellerId }), makeProduct(catalog, { sellerId })]);
+      await cart.addItem(user, { sku: usd, quantity: 1 });
+      await cart.addItem(user, { sku: other, quantity: 1 });
+      await catalog.upsertProduct(other, { sellerId, name: 'Moved', category: 'general', unitPrice: 100, currency: 'JPY' });
+      const view = await cart.get(user);
+      assert.equal(view.pricing, null);
+      assert.equal(view.currency, 'USD');
+      assert.deepEqual(view.problems.map((p) => [p.sku, p.code]), [[other, 'CURRENCY_MISMATCH']]);
+      assert.deepEqual((await cart.removeItem(user, other)).problems, []);
+    });
+  });
+
+  it('prices vouchers with the checkout\'s rule: a code outside its window is left out by the cart and refused by the checkout', async () => {
+    const checkoutPricing = createCheckoutPricing({ catalog, vouchers, now });
+    const user = newUser();
+    const sku = await makeProduct(catalog, { sellerId, unitPrice: 5000 });
+    const code = newCode();
+    await vouchers.upsert(code, { scope: 'platform', type: 'fixed', amount: 100, expiresAt: new Date(clockMs + 60_000).toISOString() });
+    await cart.addItem(user, { sku, quantity: 1 });
+    await cart.applyVoucher(user, code);
+    const snapshot = await cart.snapshot(user);
+    const inWindow = await checkoutPricing.buildPricingInput(snapshot.lines, snapshot.vouchers);
+    assert.deepEqual((inWindow.vouchers ?? []).map((v) => v.code), [code]);
+    assert.equal(price(inWindow).totals.grandTotal, (await cart.get(user)).pricing?.totals.grandTotal, 'the same price');
+
+    clockMs += 60_000; // the voucher's expiry: from this instant on it is outside its window
+    try {
+      const view = await cart.get(user);
+      assert.deepEqual(view.voucherIssues, [{ code, reason: 'VOUCHER_EXPIRED' }]);
+      assert.ok(!view.pricing?.discounts.some((d) => d.source === `voucher:${code}`));
+      const refusal = await rejectsWithCode(checkoutPricing.buildPricingInput(snapshot.lines, snapshot.vouchers), 'VOUCHER_EXPIRED');
+      assert.equal(refusal.details.code, code);
+    } finally {
+      clockMs -= 60_000;
+    }
+  });
+
   it('lives 24 hours after its last change: every change refreshes the lifetime, a read does not', async () => {
     const user = newUser();
     const sku = await makeProduct(catalog, { sellerId });
@@ -199,7 +302,7 @@ describe('cart service @integration', function () {
     assert.ok((await redis.pttl(cartKey(user))) > limits.cartTtlMs - 60_000);
 
     const snapshot = await cart.snapshot(user);
-    assert.deepEqual(snapshot, { userId: user, lines: [{ sku, quantity: 3 }], vouchers: [] });
+    assert.deepEqual(snapshot, { userId: user, lines: [{ sku, quantity: 3 }], vouchers: [], entries: { lines: [{ sku, seq: 1, quantity: 3 }], vouchers: [] } });
     await cart.clear(user);
     assert.equal(await redis.exists(cartKey(user)), 0);
   });

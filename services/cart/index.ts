@@ -8,3 +8,4 @@ export {
   type CartView,
   type CartVoucherIssue,
 } from './service';
+export type { CartEntries } from './redis-cart';

@@ -10,6 +10,8 @@
  *   s:<sellerId>  number of lines of that seller (for the sellers limit)
  *   lines, sellers, vouchers                counters
  *   seq           the last sequence number handed out
+ *   ver           the cart's version: every change adds one (a writer that read version v and gets
+ *                 v + 1 back knows nobody changed the cart in between, and need not read it again)
  *   cur           the cart's currency (set by the first line; cleared when the last line goes)
  * Prices, names and categories are never stored: they are read from the catalog at read time.
  */
@@ -20,7 +22,7 @@ export function cartKey(userId: string): string {
   return `cart:{${userId}}`;
 }
 
-/** addItem: ARGV sku, quantity, sellerId, currency, ttlMs, linesMax, sellersMax, quantityMax. */
+/** addItem: ARGV sku, quantity, sellerId, currency, ttlMs, linesMax, sellersMax, quantityMax. Returns {'OK', version} or a refusal. */
 const addItemLua = `
 local f = 'i:' .. ARGV[1]
 local qty = tonumber(ARGV[2])
@@ -46,19 +48,21 @@ else
   redis.call('HINCRBY', KEYS[1], sf, 1)
   redis.call('HINCRBY', KEYS[1], 'lines', 1)
 end
+local ver = redis.call('HINCRBY', KEYS[1], 'ver', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return {'OK'}
+return {'OK', tostring(ver)}
 `;
 
-/** setQuantity: ARGV sku, quantity, ttlMs. */
+/** setQuantity: ARGV sku, quantity, ttlMs. Returns {'OK', version} or {'NOT_IN_CART'}. */
 const setQuantityLua = `
 local f = 'i:' .. ARGV[1]
 local e = redis.call('HGET', KEYS[1], f)
 if not e then return {'NOT_IN_CART'} end
 local seq, q, seller = string.match(e, '^(%d+)|(%d+)|(.*)$')
 redis.call('HSET', KEYS[1], f, seq .. '|' .. ARGV[2] .. '|' .. seller)
+local ver = redis.call('HINCRBY', KEYS[1], 'ver', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return {'OK'}
+return {'OK', tostring(ver)}
 `;
 
 /** removeItem: ARGV sku, ttlMs. A no-op (and no lifetime reset) when the line is absent. */
@@ -74,21 +78,23 @@ if redis.call('HINCRBY', KEYS[1], sf, -1) <= 0 then
   redis.call('HINCRBY', KEYS[1], 'sellers', -1)
 end
 if redis.call('HINCRBY', KEYS[1], 'lines', -1) <= 0 then redis.call('HDEL', KEYS[1], 'cur') end
+redis.call('HINCRBY', KEYS[1], 'ver', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {'OK', '1'}
 `;
 
-/** addVoucher: ARGV code, ttlMs, vouchersMax. Adding a code already present is a no-op. */
+/** addVoucher: ARGV code, ttlMs, vouchersMax. Adding a code already present is a no-op. Returns {'OK', version} or a refusal. */
 const addVoucherLua = `
 local f = 'v:' .. ARGV[1]
-if redis.call('HEXISTS', KEYS[1], f) == 1 then return {'OK'} end
+if redis.call('HEXISTS', KEYS[1], f) == 1 then return {'OK', ''} end
 local count = tonumber(redis.call('HGET', KEYS[1], 'vouchers') or '0')
 if count + 1 > tonumber(ARGV[3]) then return {'VOUCHERS_MAX', tostring(count)} end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('HSET', KEYS[1], f, seq)
 redis.call('HINCRBY', KEYS[1], 'vouchers', 1)
+local ver = redis.call('HINCRBY', KEYS[1], 'ver', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {'OK'}
+return {'OK', tostring(ver)}
 `;
 
 /** removeVoucher: ARGV code, ttlMs. */
@@ -96,11 +102,56 @@ const removeVoucherLua = `
 local f = 'v:' .. ARGV[1]
 if redis.call('HDEL', KEYS[1], f) == 0 then return {'OK', '0'} end
 redis.call('HINCRBY', KEYS[1], 'vouchers', -1)
+redis.call('HINCRBY', KEYS[1], 'ver', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {'OK', '1'}
 `;
 
+/**
+ * removeOrdered: ARGV ttlMs, lineCount, then lineCount triplets (sku, seq, quantity), then voucher
+ * pairs (code, seq). Removes a line only while it is exactly the one that was ordered (same seq and
+ * quantity) and a voucher only while it has the seq it was ordered with: a line added again or
+ * changed after the snapshot, or a voucher applied again, stays. Returns {'OK', removed lines,
+ * removed vouchers}. Running it twice removes nothing the second time.
+ */
+const removeOrderedLua = `
+local n = tonumber(ARGV[2])
+local removedLines, removedVouchers = 0, 0
+for i = 0, n - 1 do
+  local sku, seq, qty = ARGV[3 + i * 3], ARGV[4 + i * 3], ARGV[5 + i * 3]
+  local f = 'i:' .. sku
+  local e = redis.call('HGET', KEYS[1], f)
+  if e then
+    local s, q, seller = string.match(e, '^(%d+)|(%d+)|(.*)$')
+    if s == seq and q == qty then
+      redis.call('HDEL', KEYS[1], f)
+      local sf = 's:' .. seller
+      if redis.call('HINCRBY', KEYS[1], sf, -1) <= 0 then
+        redis.call('HDEL', KEYS[1], sf)
+        redis.call('HINCRBY', KEYS[1], 'sellers', -1)
+      end
+      if redis.call('HINCRBY', KEYS[1], 'lines', -1) <= 0 then redis.call('HDEL', KEYS[1], 'cur') end
+      removedLines = removedLines + 1
+    end
+  end
+end
+for j = 3 + n * 3, #ARGV, 2 do
+  local f = 'v:' .. ARGV[j]
+  if redis.call('HGET', KEYS[1], f) == ARGV[j + 1] then
+    redis.call('HDEL', KEYS[1], f)
+    redis.call('HINCRBY', KEYS[1], 'vouchers', -1)
+    removedVouchers = removedVouchers + 1
+  end
+end
+if removedLines + removedVouchers > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'ver', 1)
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return {'OK', tostring(removedLines), tostring(removedVouchers)}
+`;
+
 export const cartScripts = {
+  removeOrdered: new LuaScript(removeOrderedLua, 1),
   addItem: new LuaScript(addItemLua, 1),
   setQuantity: new LuaScript(setQuantityLua, 1),
   removeItem: new LuaScript(removeItemLua, 1),
@@ -116,14 +167,28 @@ export interface StoredLine {
   seq: number;
 }
 
+/** A cart's lines and vouchers with their seq: what a checkout ordered, to remove once it completes. */
+export interface CartEntries {
+  lines: { sku: string; seq: number; quantity: number }[];
+  vouchers: { code: string; seq: number }[];
+}
+
 export interface StoredCart {
   lines: StoredLine[];
   vouchers: string[];
   currency: string | null;
+  /** The `ver` field (0 for a cart that does not exist or predates it). */
+  version: number;
 }
 
 /** Reads a cart: lines and voucher codes in the order they were added. */
 export async function readCart(redis: Redis, userId: string): Promise<StoredCart> {
+  const { lines, vouchers, currency, version } = await readCartEntries(redis, userId);
+  return { lines, vouchers: vouchers.map((v) => v.code), currency, version };
+}
+
+/** Reads a cart with the seq of each voucher too (what a checkout snapshot records). */
+export async function readCartEntries(redis: Redis, userId: string): Promise<Omit<StoredCart, 'vouchers'> & { vouchers: { code: string; seq: number }[] }> {
   const hash = await redis.hgetall(cartKey(userId));
   const lines: StoredLine[] = [];
   const vouchers: { code: string; seq: number }[] = [];
@@ -137,7 +202,7 @@ export async function readCart(redis: Redis, userId: string): Promise<StoredCart
   }
   lines.sort((a, b) => a.seq - b.seq);
   vouchers.sort((a, b) => a.seq - b.seq);
-  return { lines, vouchers: vouchers.map((v) => v.code), currency: lines.length > 0 ? (hash.cur ?? null) : null };
+  return { lines, vouchers, currency: lines.length > 0 ? (hash.cur ?? null) : null, version: Number(hash.ver ?? 0) };
 }
 
 export function scriptReply(raw: unknown): [string, string | undefined] {

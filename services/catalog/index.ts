@@ -1,11 +1,14 @@
 /** Catalog service: sellers, products, promotions, campaigns, pricing configuration. See docs/services.md. */
 export {
+  assemblePricingInput,
   createCatalogService,
   type CatalogDeps,
   type CatalogPricing,
   type CatalogService,
   type CategoryCampaign,
+  type PricedProduct,
   type PricingConfig,
+  type PricingData,
   type PricingRequestLine,
   type Product,
   type ProductWithStock,

@@ -11,6 +11,7 @@ import { NotFoundError, ValidationError, type FieldIssue } from '../../lib/error
 import { toSafeInt } from '../../db/pool';
 import type { CategoryCampaignInput, PricingInput, SellerPromotionInput, VoucherInput } from '../../pricing';
 import { ensureInventoryInTransaction, readStock, setStockInTransaction, type StockLevels } from '../inventory/stock';
+import type { StockGate } from '../inventory/stock-gate';
 import {
   campaignInputSchema,
   pricingConfigInputSchema,
@@ -67,6 +68,23 @@ export interface CatalogPricing {
   products: Product[];
 }
 
+/** A product with its seller's shipping fee (what a pricing line needs). */
+export interface PricedProduct extends Product {
+  shippingFee: number;
+}
+
+/**
+ * Everything the pricing input of some skus needs, read in one round trip: the products that
+ * exist among them, the active promotions of their sellers and the active campaigns that can match
+ * them (each in input order), and the tax and commission rates.
+ */
+export interface PricingData {
+  products: Map<string, PricedProduct>;
+  promotions: SellerPromotionInput[];
+  campaigns: CategoryCampaignInput[];
+  config: PricingConfig;
+}
+
 export interface CatalogService {
   upsertSeller(sellerId: string, input: SellerInput): Promise<Seller>;
   getSeller(sellerId: string): Promise<Seller>;
@@ -86,10 +104,14 @@ export interface CatalogService {
    * ValidationError for an unknown sku, a duplicate sku or products of different currencies.
    */
   buildPricingInput(lines: readonly PricingRequestLine[], vouchers?: readonly VoucherInput[]): Promise<CatalogPricing>;
+  /** The catalog data for pricing these skus (unknown skus are absent), in one query; see assemblePricingInput. */
+  loadPricingData(skus: readonly string[]): Promise<PricingData>;
 }
 
 export interface CatalogDeps {
   pool: Pool;
+  /** The sold-out gate (services/inventory/stock-gate.ts), refreshed after a product's stock is set. */
+  stockGate?: Pick<StockGate, 'refreshSkus'>;
 }
 
 interface ProductRow {
@@ -136,7 +158,29 @@ const promotionColumns = 'promotion_id, seller_id, skus, discount_type, rate_bps
 const campaignColumns =
   'campaign_id, category, seller_id, discount_type, rate_bps, max_discount_minor, amount_minor, min_spend_minor, funded_by, active';
 
-export function createCatalogService({ pool }: CatalogDeps): CatalogService {
+/** One statement: products with shipping fees, promotions, campaigns and the rates (bigints as text). */
+const pricingDataSql = `
+WITH p AS (
+  SELECT p.sku, p.seller_id, p.name, p.category, p.unit_price_minor::text AS unit_price_minor, p.currency,
+         s.shipping_fee_minor::text AS shipping_fee_minor
+    FROM products p JOIN sellers s ON s.seller_id = p.seller_id
+   WHERE p.sku = ANY ($1::text[]))
+SELECT
+  (SELECT coalesce(json_agg(p), '[]'::json) FROM p) AS products,
+  (SELECT coalesce(json_agg(x ORDER BY x.position), '[]'::json) FROM (
+     SELECT promotion_id, seller_id, skus, discount_type, rate_bps, amount_minor::text AS amount_minor, active, position
+       FROM seller_promotions
+      WHERE active AND seller_id IN (SELECT seller_id FROM p)) x) AS promotions,
+  (SELECT coalesce(json_agg(x ORDER BY x.position), '[]'::json) FROM (
+     SELECT campaign_id, category, seller_id, discount_type, rate_bps, max_discount_minor::text AS max_discount_minor,
+            amount_minor::text AS amount_minor, min_spend_minor::text AS min_spend_minor, funded_by, active, position
+       FROM category_campaigns
+      WHERE active AND (seller_id IS NULL OR seller_id IN (SELECT seller_id FROM p))
+        AND (category IS NULL OR category IN (SELECT category FROM p))) x) AS campaigns,
+  (SELECT row_to_json(c) FROM (
+     SELECT default_tax_rate_bps, tax_rates_bps, default_commission_bps, commission_rates_bps FROM pricing_config) c) AS config`;
+
+export function createCatalogService({ pool, stockGate }: CatalogDeps): CatalogService {
   async function upsertSeller(sellerId: string, input: SellerInput): Promise<Seller> {
     const id = parseInput(identifierSchema, sellerId, 'sellerId');
     const body = parseInput(sellerInputSchema, input);
@@ -177,6 +221,9 @@ export function createCatalogService({ pool }: CatalogDeps): CatalogService {
       if (body.stock === undefined) await ensureInventoryInTransaction(client, id);
       else await setStockInTransaction(client, id, body.stock);
     });
+    // After the commit: the gate must not keep refusing units an administrator just added. A
+    // failed refresh fails the PUT, and repeating it (idempotent) refreshes again.
+    await stockGate?.refreshSkus([id]);
     return getProduct(id);
   }
 
@@ -277,66 +324,24 @@ export function createCatalogService({ pool }: CatalogDeps): CatalogService {
   async function buildPricingInput(lines: readonly PricingRequestLine[], vouchers: readonly VoucherInput[] = []): Promise<CatalogPricing> {
     const requested = parseInput(pricingLinesSchema, lines, 'lines');
     rejectDuplicates(requested);
-    const skus = requested.map((l) => l.sku);
-    const { rows } = await pool.query<ProductRow & { shipping_fee_minor: string }>(
-      `SELECT p.sku, p.seller_id, p.name, p.category, p.unit_price_minor, p.currency, s.shipping_fee_minor
-         FROM products p JOIN sellers s ON s.seller_id = p.seller_id
-        WHERE p.sku = ANY ($1::text[])`,
-      [skus],
-    );
-    const bySku = new Map(rows.map((row) => [row.sku, row]));
-    const ordered = requested.map((line, index) => ({ line, index, row: bySku.get(line.sku) }));
-    const issues: FieldIssue[] = ordered.flatMap(({ line, index, row }) =>
-      row ? [] : [{ path: `lines[${index}].sku`, message: `unknown sku ${line.sku}` }],
-    );
-    if (issues.length > 0) throw new ValidationError(issues);
-    const found = ordered.map(({ line, index, row }) => ({ line, index, row: row as ProductRow & { shipping_fee_minor: string } }));
-    const currency = found[0]?.row.currency ?? '';
-    const mixed = found.filter(({ row }) => row.currency !== currency);
-    if (mixed.length > 0) {
-      throw new ValidationError(
-        mixed.map(({ index, row }) => ({
-          path: `lines[${index}].sku`,
-          message: `product ${row.sku} is priced in ${row.currency}, the other lines in ${currency}: one currency per order`,
-        })),
-      );
-    }
-    const sellerIds = [...new Set(found.map(({ row }) => row.seller_id))];
-    const categories = [...new Set(found.map(({ row }) => row.category))];
-    const [promotions, campaigns, config] = await Promise.all([
-      pool.query<PromotionRow>(
-        `SELECT ${promotionColumns} FROM seller_promotions WHERE active AND seller_id = ANY ($1::text[]) ORDER BY position`,
-        [sellerIds],
-      ),
-      pool.query<CampaignRow>(
-        `SELECT ${campaignColumns} FROM category_campaigns
-          WHERE active AND (seller_id IS NULL OR seller_id = ANY ($1::text[])) AND (category IS NULL OR category = ANY ($2::text[]))
-          ORDER BY position`,
-        [sellerIds, categories],
-      ),
-      readPricingConfig(pool),
-    ]);
-    const products = found.map(({ row }) => toProduct(row));
-    const input: PricingInput = {
-      currency,
-      lines: found.map(({ line, row }) => ({
-        lineId: line.sku,
-        sku: line.sku,
-        sellerId: row.seller_id,
-        category: row.category,
-        unitPrice: toSafeInt(row.unit_price_minor),
-        quantity: line.quantity,
-      })),
-      sellerPromotions: promotions.rows.map(promotionInput),
-      categoryCampaigns: campaigns.rows.map(campaignInput),
-      vouchers: [...vouchers],
-      shippingFees: Object.fromEntries(found.map(({ row }) => [row.seller_id, toSafeInt(row.shipping_fee_minor)])),
-      taxRatesBps: config.taxRatesBps,
-      defaultTaxRateBps: config.defaultTaxRateBps,
-      commissionRatesBps: config.commissionRatesBps,
-      defaultCommissionBps: config.defaultCommissionBps,
+    const data = await loadPricingData(requested.map((l) => l.sku));
+    return assemblePricingInput(requested, data, vouchers);
+  }
+
+  async function loadPricingData(skus: readonly string[]): Promise<PricingData> {
+    const { rows } = await pool.query<{
+      products: (ProductRow & { shipping_fee_minor: string })[];
+      promotions: PromotionRow[];
+      campaigns: CampaignRow[];
+      config: ConfigRow | null;
+    }>({ name: 'catalog_pricing_data', text: pricingDataSql, values: [[...skus]] });
+    const row = single(rows);
+    return {
+      products: new Map(row.products.map((p) => [p.sku, { ...toProduct(p), shippingFee: toSafeInt(p.shipping_fee_minor) }])),
+      promotions: row.promotions.map(promotionInput),
+      campaigns: row.campaigns.map(campaignInput),
+      config: row.config ? toConfig(row.config) : emptyConfig(),
     };
-    return { input, products };
   }
 
   return {
@@ -350,7 +355,58 @@ export function createCatalogService({ pool }: CatalogDeps): CatalogService {
     getPricingConfig,
     putPricingConfig,
     buildPricingInput,
+    loadPricingData,
   };
+}
+
+/**
+ * The engine's input for `lines` (in the caller's order; lineId = sku) from data loaded with
+ * loadPricingData: catalog prices and categories, the shipping fees of the sellers present, the
+ * promotions, campaigns and rates, the given vouchers in order, no loyalty. Throws a
+ * ValidationError (`lines[i].sku`) for a sku absent from the data or products of different
+ * currencies. Pure: the cart prices a would-be cart with it before writing anything.
+ */
+export function assemblePricingInput(lines: readonly PricingRequestLine[], data: PricingData, vouchers: readonly VoucherInput[] = []): CatalogPricing {
+  const ordered = lines.map((line, index) => ({ line, index, product: data.products.get(line.sku) }));
+  const issues: FieldIssue[] = ordered.flatMap(({ line, index, product }) =>
+    product ? [] : [{ path: `lines[${index}].sku`, message: `unknown sku ${line.sku}` }],
+  );
+  if (issues.length > 0) throw new ValidationError(issues);
+  const found = ordered.map(({ line, index, product }) => ({ line, index, product: product as PricedProduct }));
+  const currency = found[0]?.product.currency ?? '';
+  const mixed = found.filter(({ product }) => product.currency !== currency);
+  if (mixed.length > 0) {
+    throw new ValidationError(
+      mixed.map(({ index, product }) => ({
+        path: `lines[${index}].sku`,
+        message: `product ${product.sku} is priced in ${product.currency}, the other lines in ${currency}: one currency per order`,
+      })),
+    );
+  }
+  const input: PricingInput = {
+    currency,
+    lines: found.map(({ line, product }) => ({
+      lineId: line.sku,
+      sku: line.sku,
+      sellerId: product.sellerId,
+      category: product.category,
+      unitPrice: product.unitPrice,
+      quantity: line.quantity,
+    })),
+    sellerPromotions: data.promotions,
+    categoryCampaigns: data.campaigns,
+    vouchers: [...vouchers],
+    shippingFees: Object.fromEntries(found.map(({ product }) => [product.sellerId, product.shippingFee])),
+    taxRatesBps: data.config.taxRatesBps,
+    defaultTaxRateBps: data.config.defaultTaxRateBps,
+    commissionRatesBps: data.config.commissionRatesBps,
+    defaultCommissionBps: data.config.defaultCommissionBps,
+  };
+  return { input, products: found.map(({ product }) => productOf(product)) };
+}
+
+function emptyConfig(): PricingConfig {
+  return { defaultTaxRateBps: 0, taxRatesBps: {}, defaultCommissionBps: 0, commissionRatesBps: {} };
 }
 
 async function inTransaction(pool: Pool, work: (client: PoolClient) => Promise<void>): Promise<void> {
@@ -372,7 +428,7 @@ async function readPricingConfig(pool: Pool): Promise<PricingConfig> {
     'SELECT default_tax_rate_bps, tax_rates_bps, default_commission_bps, commission_rates_bps FROM pricing_config',
   );
   const row = rows[0];
-  return row ? toConfig(row) : { defaultTaxRateBps: 0, taxRatesBps: {}, defaultCommissionBps: 0, commissionRatesBps: {} };
+  return row ? toConfig(row) : emptyConfig();
 }
 
 function rejectDuplicates(lines: readonly PricingRequestLine[]): void {
@@ -400,6 +456,11 @@ function single<T>(rows: T[]): T {
 
 function toSeller(row: { seller_id: string; name: string; shipping_fee_minor: string }): Seller {
   return { sellerId: row.seller_id, name: row.name, shippingFee: toSafeInt(row.shipping_fee_minor) };
+}
+
+/** The display product of a priced product (without the shipping fee). */
+function productOf(p: PricedProduct): Product {
+  return { sku: p.sku, sellerId: p.sellerId, name: p.name, category: p.category, unitPrice: p.unitPrice, currency: p.currency };
 }
 
 function toProduct(row: ProductRow): Product {

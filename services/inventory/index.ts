@@ -13,3 +13,4 @@ export {
   type StockLevels,
   type StockMovement,
 } from './service';
+export { createStockGate, stockGateKeys, type GateShortLine, type StockGate, type StockGateDeps } from './stock-gate';

@@ -17,6 +17,7 @@ import { limits } from '../limits';
 import { externalIdSchema, fieldError, identifierSchema, parseInput, pgError, quantitySchema } from '../catalog/validation';
 import { createTransactionPipeline, type PipelinedStatement } from './pipeline';
 import { readStock, type StockLevels } from './stock';
+import type { StockGate } from './stock-gate';
 
 export type { StockLevels } from './stock';
 
@@ -100,6 +101,11 @@ export interface InventoryDeps {
    * them share round trips (see ./pipeline.ts). Also the most sessions this instance queues on a row.
    */
   reserveInFlightMax?: number;
+  /**
+   * The sold-out gate (./stock-gate.ts), refreshed after every operation that changes availability.
+   * Absent: no gate (benchmarks, tools).
+   */
+  stockGate?: Pick<StockGate, 'refreshSkus' | 'refreshOrder'>;
 }
 
 const reserveSchema = z.object({
@@ -135,14 +141,34 @@ function reserveStatement(orderId: string, skus: readonly string[], quantities: 
   };
 }
 
-export function createInventoryService({ pool, reserveInFlightMax = limits.reserveBatchesInFlightMax }: InventoryDeps): InventoryService {
+export function createInventoryService({ pool, reserveInFlightMax = limits.reserveBatchesInFlightMax, stockGate }: InventoryDeps): InventoryService {
   if (!Number.isInteger(reserveInFlightMax) || reserveInFlightMax < 1) throw new RangeError('reserveInFlightMax must be a positive integer');
   const pipeline = createTransactionPipeline<ReserveRow>(pool, { batchMax: limits.reserveBatchMax, inFlightMax: reserveInFlightMax });
+
+  /**
+   * After a reserve or commit the gate can only be too optimistic until refreshed (availability went
+   * down or stayed), which makes the API let a checkout through for the saga to decide: harmless,
+   * so a failed refresh does not fail the operation. After a release, restock or stock change it
+   * could wrongly refuse sellable units: there a failed refresh fails the call, and its retry (the
+   * operations are idempotent) refreshes again.
+   */
+  async function refreshQuietly(refresh: () => Promise<void>): Promise<void> {
+    await refresh().catch(() => undefined);
+  }
 
   async function reserve(orderId: string, lines: readonly ReserveLine[]): Promise<Reservation> {
     const input = parseInput(reserveSchema, { orderId, lines });
     rejectDuplicateSkus(input.lines);
     const skus = input.lines.map((l) => l.sku);
+    try {
+      return await reserveParsed(input, skus);
+    } finally {
+      // Refused or not: a refusal tells the gate that these skus are short right now.
+      if (stockGate) await refreshQuietly(() => stockGate.refreshSkus(skus));
+    }
+  }
+
+  async function reserveParsed(input: { orderId: string; lines: ReserveLine[] }, skus: string[]): Promise<Reservation> {
     const quantities = input.lines.map((l) => l.quantity);
     const statement = reserveStatement(input.orderId, skus, quantities);
     for (let attempt = 1; ; attempt += 1) {
@@ -156,24 +182,33 @@ export function createInventoryService({ pool, reserveInFlightMax = limits.reser
   }
 
   async function release(orderId: string): Promise<StockMovement> {
-    return movement('SELECT sku, quantity FROM inventory_release($1)', [parseOrderId(orderId)]);
+    const id = parseOrderId(orderId);
+    const moved = await movement('SELECT sku, quantity FROM inventory_release($1)', [id]);
+    // By order, not by moved lines: a retry after a failed refresh moves nothing but must refresh.
+    await stockGate?.refreshOrder(id);
+    return moved;
   }
 
   async function commit(orderId: string): Promise<StockMovement> {
     const id = parseOrderId(orderId);
+    let moved: StockMovement;
     try {
-      return await movement('SELECT sku, quantity FROM inventory_commit($1)', [id]);
+      moved = await movement('SELECT sku, quantity FROM inventory_commit($1)', [id]);
     } catch (err) {
       if (pgError(err)?.code === 'IV002') {
         throw new BusinessError('INVALID_STATE', `order ${id} was released; its reservation cannot be committed`, { orderId: id }, 'conflict');
       }
       throw err;
     }
+    if (stockGate) await refreshQuietly(() => stockGate.refreshOrder(id));
+    return moved;
   }
 
   async function restock(orderId: string, sellerId: string): Promise<StockMovement> {
     const input = parseInput(z.object({ orderId: externalIdSchema, sellerId: identifierSchema }), { orderId, sellerId });
-    return movement('SELECT sku, quantity FROM inventory_restock($1, $2)', [input.orderId, input.sellerId]);
+    const moved = await movement('SELECT sku, quantity FROM inventory_restock($1, $2)', [input.orderId, input.sellerId]);
+    await stockGate?.refreshOrder(input.orderId);
+    return moved;
   }
 
   async function movement(sql: string, values: string[]): Promise<StockMovement> {
@@ -188,6 +223,7 @@ export function createInventoryService({ pool, reserveInFlightMax = limits.reser
   async function setStock(sku: string, onHand: number): Promise<StockLevels> {
     const input = parseInput(z.object({ sku: identifierSchema, onHand: z.int().min(0).max(limits.stockUnitsMax) }), { sku, onHand });
     await callSkuFunction('SELECT inventory_set_stock($1, $2)', [input.sku, input.onHand], input.sku, 'onHand');
+    await stockGate?.refreshSkus([input.sku]);
     return readStock(pool, input.sku);
   }
 
@@ -197,12 +233,14 @@ export function createInventoryService({ pool, reserveInFlightMax = limits.reser
       bucketCount,
     });
     await callSkuFunction('SELECT inventory_set_bucket_count($1, $2)', [input.sku, input.bucketCount], input.sku);
+    await stockGate?.refreshSkus([input.sku]);
     return getLayout(input.sku);
   }
 
   async function rebalance(sku: string): Promise<StockLayout> {
     const id = parseInput(identifierSchema, sku, 'sku');
     await callSkuFunction('SELECT inventory_rebalance($1)', [id], id);
+    await stockGate?.refreshSkus([id]);
     return getLayout(id);
   }
 

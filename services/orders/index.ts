@@ -1,1 +1,10 @@
-export { createOrdersService, type OrdersService, type OrderRecord, type ParcelRecord, type OrderPage } from './service';
+export {
+  createOrdersService,
+  isListCursor,
+  type OrdersService,
+  type OrderRecord,
+  type ParcelRecord,
+  type OrderPage,
+  type SellerParcelRecord,
+  type SellerParcelPage,
+} from './service';

@@ -9,11 +9,12 @@
  *   STRIPE_WEBHOOK_SECRET  required for stripe
  *
  * Stripe needs each seller's connected account: the caller passes `sellerAccountId` (from the
- * seller catalogue); without it, PSP payouts to sellers are refused.
+ * seller catalogue); without it, payouts to sellers are refused (BusinessError PAYOUT_REFUSED,
+ * non-retryable).
  */
 import { loadConfig, localPorts } from '../../lib/config';
 import { createSimulatorGateway, simulatorGatewayDefaults } from './simulator-gateway';
-import { createStripeGateway } from './stripe-gateway';
+import { createStripeGateway, noConnectedAccount } from './stripe-gateway';
 import type { PaymentGateway } from './types';
 
 type Env = Record<string, string | undefined>;
@@ -25,7 +26,7 @@ function value(env: Env, name: string): string | undefined {
 
 export interface GatewayFromEnvOptions {
   /** The connected account of a seller (Stripe Connect); required to pay sellers through Stripe. */
-  sellerAccountId?: (sellerId: string) => string | Promise<string>;
+  sellerAccountId?: (sellerId: string) => string | null | undefined | Promise<string | null | undefined>;
 }
 
 export function createGatewayFromEnv(env: Env = process.env, options: GatewayFromEnvOptions = {}): PaymentGateway {
@@ -37,7 +38,7 @@ export function createGatewayFromEnv(env: Env = process.env, options: GatewayFro
       sellerAccountId:
         options.sellerAccountId ??
         ((sellerId) => {
-          throw new Error(`no Stripe connected account is configured for seller ${sellerId}`);
+          throw noConnectedAccount(sellerId);
         }),
     });
   }

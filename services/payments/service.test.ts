@@ -5,6 +5,7 @@ import { call, startWebhookReceiver, tempDataDir, type WebhookReceiver } from '.
 import { testPool, uniqueId } from '../../test/support/env';
 import { createPaymentsService, type PaymentsService } from './service';
 import { createSimulatorGateway, type SimulatorGatewayOptions } from './simulator-gateway';
+import type { PaymentGateway } from './types';
 
 const webhookSecret = 'whsec_test_payments';
 
@@ -29,10 +30,30 @@ describe('payments service with the PSP simulator @integration', () => {
     await psp.listen(0);
   }
 
-  function service(options: Partial<SimulatorGatewayOptions> = {}): PaymentsService {
-    const gateway = createSimulatorGateway({ baseUrl: psp.url, timeoutMs: 500, webhookSecret, retryDelayMs: 10, ...options });
-    return createPaymentsService({ pool: testPool(), gateway });
+  function simulatorGateway(options: Partial<SimulatorGatewayOptions> = {}): PaymentGateway {
+    return createSimulatorGateway({ baseUrl: psp.url, timeoutMs: 500, webhookSecret, retryDelayMs: 10, ...options });
   }
+
+  function service(options: Partial<SimulatorGatewayOptions> = {}): PaymentsService {
+    return createPaymentsService({ pool: testPool(), gateway: simulatorGateway(options) });
+  }
+
+  /** The simulator gateway, counting its cancel calls. */
+  function countingCancels(gateway: PaymentGateway): { gateway: PaymentGateway; cancels: () => number } {
+    let cancels = 0;
+    return {
+      gateway: {
+        ...gateway,
+        cancel: (req) => {
+          cancels += 1;
+          return gateway.cancel(req);
+        },
+      },
+      cancels: () => cancels,
+    };
+  }
+
+  const pspStatusOf = async (paymentId: string): Promise<string> => (await call<{ status: string }>(psp.url, 'GET', `/v1/payment_intents/${paymentId}`)).body.status;
 
   async function pspChargesOf(orderId: string): Promise<{ id: string; status: string }[]> {
     return (await call<{ data: { id: string; status: string }[] }>(psp.url, 'GET', `/v1/payment_intents?order_id=${encodeURIComponent(orderId)}`)).body.data;
@@ -145,6 +166,107 @@ describe('payments service with the PSP simulator @integration', () => {
     });
   });
 
+  describe('settleOrCancel', () => {
+    it('cancels a payment still processing at the PSP, once, and answers the same on repeat', async () => {
+      await psp.close();
+      await startPsp({ asyncDelayMs: 60_000 });
+      const { gateway, cancels } = countingCancels(simulatorGateway());
+      const payments = createPaymentsService({ pool: testPool(), gateway });
+      const orderId = uniqueId('ord');
+      const charged = await payments.charge(orderId, 300, 'USD', 'tok_async');
+      assert.deepEqual(await payments.settleOrCancel(orderId), { orderId, paymentId: charged.paymentId, status: 'canceled' });
+      assert.equal(await pspStatusOf(charged.paymentId!), 'canceled');
+      const again = await Promise.all([payments.settleOrCancel(orderId), payments.settleOrCancel(orderId)]);
+      assert.ok(again.every((r) => r.status === 'canceled'));
+      assert.equal(cancels(), 1, 'one cancel at the PSP');
+      const record = await payments.getPayment(orderId, { refresh: true });
+      assert.deepEqual([record?.status, record?.refundedMinor], ['canceled', 0]);
+      await assert.rejects(payments.charge(orderId, 300, 'USD', 'tok_async'), isCode('PAYMENT_TIMEOUT', 'refused'));
+      await assert.rejects(payments.refund(orderId, 'seller_a', 100), isCode('INVALID_STATE', 'conflict'));
+      await assert.rejects(payments.payout(orderId, 'seller_a', 100), isCode('INVALID_STATE'));
+    });
+
+    it('answers succeeded for a payment that succeeded without its webhook reaching us', async () => {
+      const payments = service();
+      const orderId = uniqueId('ord');
+      const charged = await payments.charge(orderId, 300, 'USD', 'tok_async');
+      await receiver.waitFor(1, (h) => h.event.data.orderId === orderId && h.event.type === 'payment.succeeded');
+      assert.equal((await payments.getPayment(orderId, { refresh: false }))?.status, 'processing', 'the webhook was not handled');
+      assert.deepEqual(await payments.settleOrCancel(orderId), { orderId, paymentId: charged.paymentId, status: 'succeeded' });
+      assert.equal((await payments.getPayment(orderId, { refresh: false }))?.status, 'succeeded');
+      assert.equal(await pspStatusOf(charged.paymentId!), 'succeeded');
+    });
+
+    it('answers succeeded when the cancel loses the race against the success', async () => {
+      const real = simulatorGateway();
+      let stale = true;
+      // Our refresh still sees "processing"; by the time the cancel arrives the PSP has settled it.
+      const racing: PaymentGateway = {
+        ...real,
+        async getCharge(paymentId) {
+          const charge = await real.getCharge(paymentId);
+          if (!stale) return charge;
+          stale = false;
+          return { ...charge, status: 'processing' };
+        },
+      };
+      const payments = createPaymentsService({ pool: testPool(), gateway: racing });
+      const orderId = uniqueId('ord');
+      await payments.charge(orderId, 300, 'USD', 'tok_async');
+      await receiver.waitFor(1, (h) => h.event.data.orderId === orderId && h.event.type === 'payment.succeeded');
+      assert.equal((await payments.settleOrCancel(orderId)).status, 'succeeded');
+      assert.equal((await payments.getPayment(orderId, { refresh: false }))?.status, 'succeeded');
+      assert.equal((await payments.settleOrCancel(orderId)).status, 'succeeded', 'and again');
+    });
+
+    it('answers failed for a declined or failed payment, none without one, succeeded for a paid or zero total', async () => {
+      const payments = service();
+      const declined = uniqueId('ord');
+      await assert.rejects(payments.charge(declined, 300, 'USD', 'tok_chargeDeclined'));
+      assert.equal((await payments.settleOrCancel(declined)).status, 'failed');
+      const failed = uniqueId('ord');
+      await payments.charge(failed, 300, 'USD', 'tok_asyncFail');
+      await receiver.waitFor(1, (h) => h.event.data.orderId === failed);
+      assert.equal((await payments.settleOrCancel(failed)).status, 'failed');
+      assert.equal((await payments.getPayment(failed, { refresh: false }))?.status, 'failed');
+      const none = uniqueId('ord');
+      assert.deepEqual(await payments.settleOrCancel(none), { orderId: none, paymentId: null, status: 'none' });
+      const paid = uniqueId('ord');
+      await payments.charge(paid, 300, 'USD', 'tok_visa');
+      assert.equal((await payments.settleOrCancel(paid)).status, 'succeeded');
+      const free = uniqueId('ord');
+      await payments.charge(free, 0, 'USD', 'tok_visa');
+      assert.deepEqual(await payments.settleOrCancel(free), { orderId: free, paymentId: null, status: 'succeeded' });
+      await assert.rejects(payments.settleOrCancel(''), ValidationError);
+    });
+
+    it('is retryable while the PSP is unreachable, and cancels once it is back', async () => {
+      await psp.close();
+      await startPsp({ asyncDelayMs: 60_000 });
+      const orderId = uniqueId('ord');
+      const charged = await service().charge(orderId, 300, 'USD', 'tok_async');
+      await psp.close();
+      await startPsp({ asyncDelayMs: 60_000, faultRate: 1 });
+      await assert.rejects(service().settleOrCancel(orderId), isTransient);
+      assert.equal((await service().getPayment(orderId, { refresh: false }))?.status, 'processing');
+      await psp.close();
+      await startPsp({ asyncDelayMs: 60_000, faultAfterCommitRate: 1 });
+      await assert.rejects(service({ attemptsMax: 1 }).settleOrCancel(orderId), isTransient, 'cancelled at the PSP, answer lost');
+      assert.equal(await pspStatusOf(charged.paymentId!), 'canceled');
+      await psp.close();
+      await startPsp({ asyncDelayMs: 60_000 });
+      assert.equal((await service().settleOrCancel(orderId)).status, 'canceled', 'the retry finds the cancellation');
+    });
+
+    it('is retryable (not an answer) while the charge call itself has not completed', async () => {
+      const orderId = uniqueId('ord');
+      const unreachable: PaymentGateway = { ...simulatorGateway(), charge: () => Promise.reject(new Error('PSP unreachable')) };
+      const payments = createPaymentsService({ pool: testPool(), gateway: unreachable });
+      await assert.rejects(payments.charge(orderId, 300, 'USD', 'tok_visa'), isTransient);
+      await assert.rejects(payments.settleOrCancel(orderId), (err: unknown) => isTransient(err) && /pending/.test((err as Error).message));
+    });
+  });
+
   describe('refund and payout', () => {
     it('refunds parcels idempotently and never more than the charge', async () => {
       const payments = service();
@@ -178,6 +300,60 @@ describe('payments service with the PSP simulator @integration', () => {
       const orderId = uniqueId('ord');
       await assert.rejects(payments.charge(orderId, 500, 'USD', 'tok_chargeDeclined'));
       await assert.rejects(payments.refund(orderId, 's1', 100), isCode('INVALID_STATE', 'conflict'));
+    });
+
+    it('surfaces a refused refund as non-retryable REFUND_REFUSED and keeps it reserved for a later retry', async () => {
+      const payments = service();
+      const disputed = uniqueId('ord');
+      await payments.charge(disputed, 1000, 'USD', 'tok_refundFail');
+      const refused = (err: unknown, pspCode: string): boolean => isCode('REFUND_REFUSED', 'refused')(err) && (err as AppError).details.pspCode === pspCode;
+      await assert.rejects(payments.refund(disputed, 'seller_a', 400), (err) => refused(err, 'charge_disputed'));
+      await assert.rejects(payments.refund(disputed, 'seller_a', 400), (err) => refused(err, 'charge_disputed'));
+      assert.equal((await payments.getPayment(disputed))?.refundedMinor, 400, 'still owed to the buyer');
+
+      const orderId = uniqueId('ord');
+      await payments.charge(orderId, 1000, 'USD', 'tok_visa');
+      psp.updateTestSettings({ refuseRefunds: true });
+      await assert.rejects(payments.refund(orderId, 'seller_a', 400), (err) => refused(err, 'refund_failed'));
+      await call(psp.url, 'POST', '/v1/test/settings', { body: { refuseRefunds: false } });
+      const retried = await payments.refund(orderId, 'seller_a', 400);
+      assert.equal(retried.status, 'succeeded', 'the same key goes through once the PSP accepts');
+      assert.equal((await payments.getPayment(orderId))?.refundedMinor, 400);
+    });
+
+    it('keeps a refund that failed for a transient reason retryable', async () => {
+      const orderId = uniqueId('ord');
+      await service().charge(orderId, 1000, 'USD', 'tok_visa');
+      await psp.close();
+      await startPsp({ faultRate: 1 });
+      await assert.rejects(service().refund(orderId, 'seller_a', 300), isTransient);
+      await psp.close();
+      await startPsp();
+      assert.equal((await service().refund(orderId, 'seller_a', 300)).status, 'succeeded');
+    });
+
+    it('gives the reservation back when the PSP reports a refund failed', async () => {
+      const real = simulatorGateway();
+      const failing: PaymentGateway = { ...real, refund: (req) => Promise.resolve({ refundId: uniqueId('re_failed'), status: 'failed', amountMinor: req.amountMinor }) };
+      const payments = createPaymentsService({ pool: testPool(), gateway: failing });
+      const orderId = uniqueId('ord');
+      await payments.charge(orderId, 1000, 'USD', 'tok_visa');
+      await assert.rejects(payments.refund(orderId, 'seller_a', 400), isCode('REFUND_REFUSED'));
+      assert.equal((await payments.getPayment(orderId))?.refundedMinor, 0);
+      await assert.rejects(payments.refund(orderId, 'seller_a', 400), isCode('REFUND_REFUSED'), 'final for that refund');
+      assert.equal((await service().refund(orderId, 'seller_b', 1000)).status, 'succeeded', 'the amount can be refunded otherwise');
+    });
+
+    it('surfaces a refused payout as non-retryable PAYOUT_REFUSED, retryable later with the same key', async () => {
+      const payments = service();
+      const orderId = uniqueId('ord');
+      await payments.charge(orderId, 1000, 'USD', 'tok_visa');
+      psp.updateTestSettings({ refusePayouts: true });
+      await assert.rejects(payments.payout(orderId, 'seller_a', 800), isCode('PAYOUT_REFUSED', 'refused'));
+      psp.updateTestSettings({ refusePayouts: false });
+      assert.match((await payments.payout(orderId, 'seller_a', 800)).transferId ?? '', /^tr_/);
+      const noAccount = service({ sellerDestination: () => undefined });
+      await assert.rejects(noAccount.payout(orderId, 'seller_b', 100), isCode('PAYOUT_REFUSED'));
     });
 
     it('pays a parcel out once', async () => {

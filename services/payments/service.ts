@@ -1,13 +1,24 @@
 /**
- * The payments service the checkout activities call: one charge per order, one refund and one
- * payout per seller parcel, and verified, de-duplicated webhooks. Every call to the PSP carries an
+ * The payments service the checkout activities call: one charge per order (cancelled at the PSP if
+ * the saga stops waiting for it), one refund and one payout per seller parcel, and verified,
+ * de-duplicated webhooks. Every call to the PSP carries an
  * idempotency key derived from business ids, and is recorded in Postgres before it is made, so any
  * retry (ours, Temporal's, a worker crash and restart) finds the earlier call instead of repeating it.
  */
 import type { Pool } from 'pg';
-import { BusinessError, NotFoundError, ValidationError, type FieldIssue } from '../../lib/errors';
+import { AppError, BusinessError, NotFoundError, ValidationError, type FieldIssue } from '../../lib/errors';
 import * as store from './store';
-import type { ChargeResult, GatewayCharge, PaymentEvent, PaymentGateway, PaymentRecord, PayoutResult, RefundResult, WebhookOutcome } from './types';
+import type {
+  ChargeResult,
+  GatewayCharge,
+  PaymentEvent,
+  PaymentGateway,
+  PaymentRecord,
+  PayoutResult,
+  RefundResult,
+  SettleOrCancelResult,
+  WebhookOutcome,
+} from './types';
 
 export interface PaymentsDeps {
   pool: Pool;
@@ -23,12 +34,30 @@ export interface PaymentsService {
    * Charges an order once (idempotency key `charge:<orderId>`). Resolves with `succeeded` or
    * `processing` (the outcome then arrives by webhook); throws BusinessError PAYMENT_DECLINED
    * (non-retryable) when the payment is declined or failed, and a plain Error when the PSP could
-   * not be reached (retry: the same key finds the same charge).
+   * not be reached (retry: the same key finds the same charge). A payment cancelled by
+   * settleOrCancel is BusinessError PAYMENT_TIMEOUT.
    */
   charge(orderId: string, amountMinor: number, currency: string, token: string): Promise<ChargeResult>;
-  /** Refunds one seller parcel (key `refund:<orderId>:<sellerId>`); never more than was charged in total. */
+  /**
+   * The saga stopped waiting for the payment: asks the PSP what became of it and, if it is still
+   * pending there, cancels it (key `cancel:<orderId>`). `succeeded` (also when the cancel lost the
+   * race against the success), `canceled`, `failed` (declined or failed), `none` (no payment).
+   * Idempotent: the answer is recorded, a repeat answers the same without a second cancel. A plain
+   * Error (retry) when the PSP cannot be reached, when the charge call itself has not completed
+   * (status pending), or when the PSP will not cancel a payment that is still processing.
+   */
+  settleOrCancel(orderId: string): Promise<SettleOrCancelResult>;
+  /**
+   * Refunds one seller parcel (key `refund:<orderId>:<sellerId>`); never more than was charged in
+   * total. BusinessError REFUND_REFUSED (non-retryable) when the PSP refuses to refund (e.g. a
+   * disputed charge): the refund stays reserved, and calling again retries the PSP with the same key.
+   */
   refund(orderId: string, sellerId: string, amountMinor: number): Promise<RefundResult>;
-  /** Pays a released parcel out to the seller's connected account (key `payout:<orderId>:<sellerId>`). */
+  /**
+   * Pays a released parcel out to the seller's connected account (key `payout:<orderId>:<sellerId>`).
+   * BusinessError PAYOUT_REFUSED (non-retryable) when the seller has no connected account or the
+   * PSP refuses the transfer; calling again later retries with the same key.
+   */
   payout(orderId: string, sellerId: string, amountMinor: number): Promise<PayoutResult>;
   /** The order's payment, refreshed from the PSP while it is processing (unless refresh is false); null if none. */
   getPayment(orderId: string, options?: { refresh?: boolean }): Promise<PaymentRecord | null>;
@@ -50,6 +79,7 @@ export const paymentKeys = {
   charge: (orderId: string): string => `charge:${part(orderId)}`,
   refund: (orderId: string, sellerId: string): string => `refund:${part(orderId)}:${part(sellerId)}`,
   payout: (orderId: string, sellerId: string): string => `payout:${part(orderId)}:${part(sellerId)}`,
+  cancel: (orderId: string): string => `cancel:${part(orderId)}`,
 } as const;
 
 function idIssue(value: unknown, path: string, issues: FieldIssue[]): void {
@@ -83,8 +113,21 @@ function declined(payment: PaymentRecord): BusinessError {
   });
 }
 
+/** A refund the PSP accepted and then reported failed: final for that refund (its reservation was given back). */
+function refundFailed(orderId: string, sellerId: string, refundId: string | null): BusinessError {
+  return new BusinessError('REFUND_REFUSED', `the PSP could not refund parcel ${sellerId} of order ${orderId}`, { orderId, sellerId, refundId, pspCode: 'refund_failed' });
+}
+
 function toChargeResult(payment: PaymentRecord): ChargeResult {
   if (payment.status === 'declined' || payment.status === 'failed') throw declined(payment);
+  if (payment.status === 'canceled') {
+    // Only settleOrCancel cancels, when the saga's wait for the outcome ran out.
+    throw new BusinessError('PAYMENT_TIMEOUT', `the payment of order ${payment.orderId} was cancelled before it succeeded`, {
+      orderId: payment.orderId,
+      paymentId: payment.paymentId,
+      status: payment.status,
+    });
+  }
   if (payment.status === 'pending') {
     // Not an outcome: the PSP has not answered yet. A plain Error, so the caller retries with the same key.
     throw new Error(`the charge of order ${payment.orderId} is still pending at the payment service provider`);
@@ -108,6 +151,26 @@ export function createPaymentsService({ pool, gateway, clock = Date.now }: Payme
   async function refresh(payment: PaymentRecord): Promise<PaymentRecord> {
     if (payment.status !== 'processing' || payment.paymentId === null) return payment;
     return record(payment.orderId, await gateway.getCharge(payment.paymentId));
+  }
+
+  /**
+   * Cancels a processing payment at the PSP and records what the PSP says. The PSP refuses
+   * (INVALID_STATE) when the payment succeeded after our refresh: then its current state is the answer.
+   */
+  async function cancelAtPsp(payment: PaymentRecord, paymentId: string): Promise<PaymentRecord> {
+    let charge: GatewayCharge;
+    try {
+      charge = await gateway.cancel({ idempotencyKey: paymentKeys.cancel(payment.orderId), paymentId, orderId: payment.orderId });
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'INVALID_STATE')) throw err;
+      charge = await gateway.getCharge(paymentId);
+    }
+    const recorded = await record(payment.orderId, charge);
+    if (charge.status === 'canceled' && recorded.status === 'succeeded') {
+      // Must never happen: the PSP cancelled a payment we recorded as taken.
+      throw new Error(`order ${payment.orderId}: the PSP cancelled payment ${paymentId}, which is recorded as succeeded`);
+    }
+    return recorded;
   }
 
   return {
@@ -147,6 +210,30 @@ export function createPaymentsService({ pool, gateway, clock = Date.now }: Payme
       return toChargeResult(payment);
     },
 
+    async settleOrCancel(orderId) {
+      const issues: FieldIssue[] = [];
+      idIssue(orderId, 'orderId', issues);
+      check(issues);
+      const found = await store.findPayment(pool, orderId);
+      if (!found) return { orderId, paymentId: null, status: 'none' };
+      let payment = await refresh(found);
+      if (payment.status === 'processing' && payment.paymentId !== null) payment = await cancelAtPsp(payment, payment.paymentId);
+      switch (payment.status) {
+        case 'succeeded':
+        case 'canceled':
+          return { orderId, paymentId: payment.paymentId, status: payment.status };
+        case 'declined':
+        case 'failed':
+          return { orderId, paymentId: payment.paymentId, status: 'failed' };
+        case 'processing':
+          // The PSP refused to cancel a payment it is still processing (Stripe may, for some methods): it will settle.
+          throw new Error(`the payment of order ${orderId} is still processing and the PSP will not cancel it; ask again once it settles`);
+        case 'pending':
+          // Not an outcome: the charge call has not completed, so the PSP payment (if any) is unknown.
+          throw new Error(`the charge of order ${orderId} is still pending: complete the charge call (same key) first`);
+      }
+    },
+
     async refund(orderId, sellerId, amountMinor) {
       const issues: FieldIssue[] = [];
       idIssue(orderId, 'orderId', issues);
@@ -178,14 +265,15 @@ export function createPaymentsService({ pool, gateway, clock = Date.now }: Payme
         throw new BusinessError('IDEMPOTENCY_KEY_REUSED', `parcel ${sellerId} of order ${orderId} was already refunded ${row.amount_minor}`, { orderId, sellerId }, 'conflict');
       }
       if (row.status === 'succeeded') return { orderId, sellerId, refundId: row.refund_id, status: 'succeeded', amountMinor };
+      if (row.status === 'failed') throw refundFailed(orderId, sellerId, row.refund_id);
       if (payment.paymentId === null) throw new Error(`order ${orderId} has no PSP payment to refund`);
 
+      // A refusal (REFUND_REFUSED from the gateway) leaves the refund pending and reserved: the buyer
+      // is still owed it, and a later call retries the PSP with the same key.
       const refund = await gateway.refund({ idempotencyKey: row.idempotency_key, paymentId: payment.paymentId, orderId, sellerId, amountMinor });
       const recorded = await store.recordRefund(pool, orderId, sellerId, refund.refundId, refund.status);
       const status = recorded?.status ?? refund.status;
-      if (status === 'failed') {
-        throw new BusinessError('REFUND_FAILED', `the PSP could not refund parcel ${sellerId} of order ${orderId}`, { orderId, sellerId, refundId: refund.refundId });
-      }
+      if (status === 'failed') throw refundFailed(orderId, sellerId, refund.refundId);
       return { orderId, sellerId, refundId: refund.refundId, status, amountMinor };
     },
 
@@ -199,6 +287,9 @@ export function createPaymentsService({ pool, gateway, clock = Date.now }: Payme
       if (!payment) throw new NotFoundError('payment', orderId);
       if (amountMinor === 0) return { orderId, sellerId, transferId: null, amountMinor, currency: payment.currency };
       const destination = await gateway.sellerDestination(sellerId);
+      if (typeof destination !== 'string' || destination === '') {
+        throw new BusinessError('PAYOUT_REFUSED', `seller ${sellerId} has no account to pay out to`, { orderId, sellerId, reason: 'no_connected_account' });
+      }
       const idempotencyKey = paymentKeys.payout(orderId, sellerId);
       const row = await store.ensurePayout(pool, { orderId, sellerId, idempotencyKey, amountMinor, destination });
       if (!row) throw new BusinessError('INVALID_STATE', `the payment of order ${orderId} has not succeeded`, { orderId }, 'conflict');

@@ -27,8 +27,8 @@ export interface SimulatorGatewayOptions {
   attemptsMax?: number;
   /** Wait before the second attempt; doubled for each further one. */
   retryDelayMs?: number;
-  /** The connected account of a seller (the simulator accepts any string). */
-  sellerDestination?: (sellerId: string) => string | Promise<string>;
+  /** The connected account of a seller (the simulator accepts any string); none refuses the payout (PAYOUT_REFUSED). */
+  sellerDestination?: (sellerId: string) => string | null | undefined | Promise<string | null | undefined>;
 }
 
 export const simulatorGatewayDefaults = { timeoutMs: 5_000, attemptsMax: 3, retryDelayMs: 100 } as const;
@@ -37,7 +37,7 @@ interface SimIntent {
   id: string;
   amount: number;
   currency: string;
-  status: 'processing' | 'succeeded' | 'requires_payment_method';
+  status: 'processing' | 'succeeded' | 'requires_payment_method' | 'canceled';
   last_payment_error: { code?: string; decline_code?: string } | null;
 }
 
@@ -56,6 +56,7 @@ function toCharge(intent: SimIntent): GatewayCharge {
   let status: GatewayChargeStatus;
   if (intent.status === 'succeeded') status = 'succeeded';
   else if (intent.status === 'processing') status = 'processing';
+  else if (intent.status === 'canceled') status = 'canceled';
   else status = intent.last_payment_error?.code === 'card_declined' ? 'declined' : 'failed';
   return {
     paymentId: intent.id,
@@ -109,8 +110,12 @@ export function createSimulatorGateway(options: SimulatorGatewayOptions): Paymen
     throw lastError;
   }
 
-  /** Maps a 4xx answer to the project's errors (never retried: the same request would fail again). */
-  function refusal(status: number, json: unknown, what: string, paymentId?: string): AppError {
+  /**
+   * Maps a 4xx answer to the project's errors (never retried: the same request would fail again).
+   * Any other refusal of a refund is REFUND_REFUSED, of a transfer PAYOUT_REFUSED: the PSP will not
+   * move that money, whatever the cause (a disputed charge, an account that cannot receive funds).
+   */
+  function refusal(status: number, json: unknown, what: string, paymentId?: string, operation?: 'refund' | 'payout'): AppError {
     const error = (json as SimError).error ?? {};
     if (status === 409 && error.type === 'idempotency_error') {
       return new BusinessError('IDEMPOTENCY_KEY_REUSED', `${what}: ${error.message ?? 'idempotency key reused'}`, {}, 'conflict');
@@ -118,7 +123,10 @@ export function createSimulatorGateway(options: SimulatorGatewayOptions): Paymen
     if (status === 404) return new NotFoundError('payment', paymentId ?? what);
     if (error.code === 'amount_too_large') return new BusinessError('REFUND_EXCEEDS_CHARGE', `${what}: ${error.message ?? ''}`);
     if (error.code === 'payment_intent_unexpected_state') return new BusinessError('INVALID_STATE', `${what}: ${error.message ?? ''}`, {}, 'conflict');
-    return new BusinessError('PAYMENT_GATEWAY_REJECTED', `${what}: ${error.message ?? `HTTP ${status}`}`, { code: error.code ?? null });
+    const message = `${what}: ${error.message ?? `HTTP ${status}`}`;
+    if (operation === 'refund') return new BusinessError('REFUND_REFUSED', message, { pspCode: error.code ?? null });
+    if (operation === 'payout') return new BusinessError('PAYOUT_REFUSED', message, { pspCode: error.code ?? null });
+    return new BusinessError('PAYMENT_GATEWAY_REJECTED', message, { code: error.code ?? null });
   }
 
   return {
@@ -148,6 +156,17 @@ export function createSimulatorGateway(options: SimulatorGatewayOptions): Paymen
       throw refusal(status, json, `payment ${paymentId}`, paymentId);
     },
 
+    async cancel(req) {
+      const { status, json } = await request(
+        'POST',
+        `/v1/payment_intents/${encodeURIComponent(req.paymentId)}/cancel`,
+        { cancellation_reason: 'abandoned' },
+        req.idempotencyKey,
+      );
+      if (status === 200) return toCharge(json as SimIntent);
+      throw refusal(status, json, `cancel of the payment of order ${req.orderId}`, req.paymentId);
+    },
+
     async refund(req): Promise<GatewayRefund> {
       const { status, json } = await request(
         'POST',
@@ -155,7 +174,7 @@ export function createSimulatorGateway(options: SimulatorGatewayOptions): Paymen
         { payment_intent: req.paymentId, amount: req.amountMinor, metadata: { orderId: req.orderId, sellerId: req.sellerId } },
         req.idempotencyKey,
       );
-      if (status !== 200) throw refusal(status, json, `refund of parcel ${req.sellerId} of order ${req.orderId}`, req.paymentId);
+      if (status !== 200) throw refusal(status, json, `refund of parcel ${req.sellerId} of order ${req.orderId}`, req.paymentId, 'refund');
       const refund = json as { id: string; status: string; amount: number };
       return { refundId: refund.id, status: refund.status === 'succeeded' ? 'succeeded' : 'pending', amountMinor: refund.amount };
     },
@@ -173,12 +192,15 @@ export function createSimulatorGateway(options: SimulatorGatewayOptions): Paymen
         },
         req.idempotencyKey,
       );
-      if (status !== 200) throw refusal(status, json, `payout of parcel ${req.sellerId} of order ${req.orderId}`);
+      if (status !== 200) throw refusal(status, json, `payout of parcel ${req.sellerId} of order ${req.orderId}`, undefined, 'payout');
       return { transferId: (json as { id: string }).id };
     },
 
     async sellerDestination(sellerId) {
-      return options.sellerDestination ? options.sellerDestination(sellerId) : `acct_sim_${sellerId}`;
+      if (!options.sellerDestination) return `acct_sim_${sellerId}`;
+      const destination = await options.sellerDestination(sellerId);
+      if (!destination) throw new BusinessError('PAYOUT_REFUSED', `seller ${sellerId} has no account to pay out to`, { sellerId, reason: 'no_connected_account' });
+      return destination;
     },
 
     parseWebhook(rawBody, signature, nowMs): PaymentEvent | undefined {

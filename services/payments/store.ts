@@ -2,7 +2,7 @@
  * SQL of the payments service. Every write is a single conditional statement keyed by business ids
  * (order, seller, event id); status changes only move forward:
  *
- *   pending -> processing -> succeeded | failed        pending -> succeeded | declined | failed
+ *   pending -> processing -> succeeded | failed | canceled     pending -> succeeded | declined | failed | canceled
  *
  * so a late or duplicated answer (a webhook after the synchronous reply, or the reverse) can never
  * move a payment backwards.
@@ -71,11 +71,13 @@ export async function ensurePayment(
 
 /** The statuses a payment may move to from each status. */
 const forwardFrom: Record<PaymentStatus, readonly PaymentStatus[]> = {
-  pending: ['processing', 'succeeded', 'declined', 'failed'],
-  processing: ['succeeded', 'failed'],
+  pending: ['processing', 'succeeded', 'declined', 'failed', 'canceled'],
+  processing: ['succeeded', 'failed', 'canceled'],
   succeeded: [],
   declined: [],
   failed: [],
+  // Cancelled at the PSP before it succeeded: final. A late `payment.failed` for it changes nothing.
+  canceled: [],
 };
 
 /** The statuses from which `to` is a forward move. */
@@ -182,15 +184,30 @@ export async function reserveRefund(
   return raised.rowCount === 1 ? 'reserved' : 'exceeds';
 }
 
-export async function recordRefund(db: Queryable, orderId: string, sellerId: string, refundId: string, status: 'succeeded' | 'pending' | 'failed'): Promise<RefundRow | undefined> {
-  const { rows } = await db.query<RefundRow>(
-    `UPDATE payment_refunds SET refund_id = coalesce(refund_id, $3),
-            status = CASE WHEN status = 'pending' THEN $4 ELSE status END, updated_at = now()
-      WHERE order_id = $1 AND seller_id = $2
-      RETURNING order_id, seller_id, idempotency_key, amount_minor::text, refund_id, status`,
-    [orderId, sellerId, refundId, status],
-  );
-  return rows[0];
+/**
+ * Records the PSP's answer to a parcel's refund (a pending refund only moves on). A refund the PSP
+ * reports `failed` gives its reservation back in the same transaction: `refunded_minor` counts
+ * the refunds that are pending or done, never failed ones (the auditor's refund_total_consistent).
+ */
+export async function recordRefund(pool: Pool, orderId: string, sellerId: string, refundId: string, status: 'succeeded' | 'pending' | 'failed'): Promise<RefundRow | undefined> {
+  return inTransaction(pool, async (client) => {
+    const { rows: before } = await client.query<{ status: RefundRow['status'] }>(
+      'SELECT status FROM payment_refunds WHERE order_id = $1 AND seller_id = $2 FOR UPDATE',
+      [orderId, sellerId],
+    );
+    const { rows } = await client.query<RefundRow>(
+      `UPDATE payment_refunds SET refund_id = coalesce(refund_id, $3),
+              status = CASE WHEN status = 'pending' THEN $4 ELSE status END, updated_at = now()
+        WHERE order_id = $1 AND seller_id = $2
+        RETURNING order_id, seller_id, idempotency_key, amount_minor::text, refund_id, status`,
+      [orderId, sellerId, refundId, status],
+    );
+    const row = rows[0];
+    if (row && before[0]?.status === 'pending' && row.status === 'failed') {
+      await client.query('UPDATE payments SET refunded_minor = refunded_minor - $2, updated_at = now() WHERE order_id = $1', [orderId, row.amount_minor]);
+    }
+    return row;
+  });
 }
 
 // ------------------------------------------------------------------ payouts

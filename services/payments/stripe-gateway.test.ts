@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { AppError } from '../../lib/errors';
+import { createGatewayFromEnv } from './gateway-config';
 import { createStripeGateway } from './stripe-gateway';
 import type { PaymentGateway } from './types';
 
@@ -14,7 +15,7 @@ interface Captured {
 }
 
 /** A fetch stand-in: records each request and answers with the next canned response. */
-function fakeStripe(responses: { status: number; body: unknown }[]) {
+function fakeStripe(responses: { status: number; body: unknown }[], sellerAccountId: (sellerId: string) => string | undefined = (sellerId) => `acct_${sellerId}`) {
   const requests: Captured[] = [];
   const fetchFn = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
@@ -25,7 +26,7 @@ function fakeStripe(responses: { status: number; body: unknown }[]) {
   const gateway = createStripeGateway({
     secretKey: 'sk_test_fake',
     webhookSecret,
-    sellerAccountId: (sellerId) => `acct_${sellerId}`,
+    sellerAccountId,
     maxNetworkRetries: 0,
     httpClient: Stripe.createFetchHttpClient(fetchFn),
   });
@@ -111,6 +112,52 @@ describe('Stripe gateway (no network)', () => {
     );
   });
 
+  it('cancels a PaymentIntent with its key; a succeeded one is INVALID_STATE', async () => {
+    const { gateway, requests } = fakeStripe([
+      { status: 200, body: intent({ status: 'canceled', cancellation_reason: 'abandoned' }) },
+      { status: 400, body: { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'You cannot cancel this PaymentIntent because it has a status of succeeded.' } } },
+      { status: 500, body: { error: { type: 'api_error', message: 'boom' } } },
+    ]);
+    const req = { idempotencyKey: 'cancel:o1', paymentId: 'pi_123', orderId: 'o1' };
+    assert.deepEqual(await gateway.cancel(req), { paymentId: 'pi_123', status: 'canceled', amountMinor: 7722, currency: 'USD', declineCode: null });
+    assert.equal(requests[0]!.method, 'POST');
+    assert.equal(requests[0]!.url.pathname, '/v1/payment_intents/pi_123/cancel');
+    assert.equal(requests[0]!.headers.get('idempotency-key'), 'cancel:o1');
+    assert.deepEqual(Object.fromEntries(requests[0]!.form), { cancellation_reason: 'abandoned' });
+    await assert.rejects(gateway.cancel(req), isCode('INVALID_STATE'));
+    await assert.rejects(gateway.cancel(req), (err: unknown) => err instanceof Error && !(err instanceof AppError));
+  });
+
+  it('reports a canceled PaymentIntent as canceled, not declined', async () => {
+    const { gateway } = fakeStripe([{ status: 200, body: intent({ status: 'canceled' }) }]);
+    assert.equal((await gateway.getCharge('pi_123')).status, 'canceled');
+  });
+
+  it('makes refused refunds REFUND_REFUSED and refused payouts PAYOUT_REFUSED; outages and a short balance stay transient', async () => {
+    const invalid = (code: string, message: string) => ({ status: 400, body: { error: { type: 'invalid_request_error', code, message } } });
+    const { gateway } = fakeStripe([
+      invalid('charge_disputed', 'Charge ch_1 has been charged back; cannot issue a refund.'),
+      { status: 503, body: { error: { type: 'api_error', message: 'unavailable' } } },
+      invalid('resource_missing', 'No such destination: acct_gone'),
+      invalid('balance_insufficient', 'Insufficient funds in Stripe account.'),
+    ]);
+    const transient = (err: unknown): boolean => err instanceof Error && !(err instanceof AppError);
+    const refund = { idempotencyKey: 'refund:o1:s', paymentId: 'pi_123', orderId: 'o1', sellerId: 's', amountMinor: 100 };
+    await assert.rejects(gateway.refund(refund), (err: unknown) => isCode('REFUND_REFUSED')(err) && (err as AppError).kind === 'refused' && (err as AppError).details.pspCode === 'charge_disputed');
+    await assert.rejects(gateway.refund(refund), transient);
+    const transfer = { idempotencyKey: 'payout:o1:s', orderId: 'o1', sellerId: 's', destination: 'acct_gone', amountMinor: 100, currency: 'USD' };
+    await assert.rejects(gateway.transfer(transfer), isCode('PAYOUT_REFUSED'));
+    await assert.rejects(gateway.transfer(transfer), transient);
+  });
+
+  it('refuses a payout to a seller without a (valid) connected account', async () => {
+    const { gateway } = fakeStripe([], (sellerId) => (sellerId === 'bad' ? 'not-an-account' : undefined));
+    await assert.rejects(gateway.sellerDestination('none'), isCode('PAYOUT_REFUSED'));
+    await assert.rejects(gateway.sellerDestination('bad'), isCode('PAYOUT_REFUSED'));
+    const fromEnv = createGatewayFromEnv({ PAYMENT_GATEWAY: 'stripe', STRIPE_SECRET_KEY: 'sk_test_fake', STRIPE_WEBHOOK_SECRET: webhookSecret });
+    await assert.rejects(fromEnv.sellerDestination('x'), isCode('PAYOUT_REFUSED'), 'no sellerAccountId configured');
+  });
+
   describe('webhooks (stripe.webhooks.constructEvent)', () => {
     let gateway: PaymentGateway;
     before(() => {
@@ -135,6 +182,8 @@ describe('Stripe gateway (no network)', () => {
       assert.equal(gateway.parseWebhook(failed, sign(failed))?.type, 'payment.failed');
       const refunded = stripeEvent('refund.updated', { id: 're_1', object: 'refund', amount: 1980, currency: 'usd', status: 'succeeded', payment_intent: 'pi_123', metadata: { orderId: 'o1', sellerId: 'seller_y' } });
       assert.deepEqual(gateway.parseWebhook(refunded, sign(refunded))?.data, { paymentId: 'pi_123', orderId: 'o1', amount: 1980, currency: 'USD', refundId: 're_1', sellerId: 'seller_y' });
+      const canceled = stripeEvent('payment_intent.canceled', intent({ status: 'canceled' }));
+      assert.equal(gateway.parseWebhook(canceled, sign(canceled)), undefined, 'the canceller already knows');
       const other = stripeEvent('customer.created', { id: 'cus_1', object: 'customer' });
       assert.equal(gateway.parseWebhook(other, sign(other)), undefined);
       const foreign = stripeEvent('payment_intent.succeeded', intent({ metadata: {} }));

@@ -3,7 +3,8 @@
  * PaymentGateway interface as the simulator, selected by PAYMENT_GATEWAY=stripe.
  *
  * - Charges are PaymentIntents confirmed at once, with the order's idempotency key, metadata.orderId
- *   and transfer_group = order id (so seller payouts are linked to the charge).
+ *   and transfer_group = order id (so seller payouts are linked to the charge). A payment the saga
+ *   stops waiting for is cancelled (paymentIntents.cancel, reason `abandoned`).
  * - Refunds are Refunds of the PaymentIntent, one per seller parcel, with their own key.
  * - Seller payouts are Connect Transfers to the seller's connected account, transfer_group = order id.
  * - Webhooks are verified with stripe.webhooks.constructEvent (Stripe-Signature header, 300 s
@@ -23,8 +24,11 @@ export interface StripeGatewayOptions {
   secretKey: string;
   /** STRIPE_WEBHOOK_SECRET (whsec_...) of the webhook endpoint. */
   webhookSecret: string;
-  /** The connected account (acct_...) that receives a seller's payouts. */
-  sellerAccountId: (sellerId: string) => string | Promise<string>;
+  /**
+   * The connected account (acct_...) that receives a seller's payouts; none (undefined, null, '')
+   * refuses the payout (PAYOUT_REFUSED). A plain Error it throws (its store unreachable) stays transient.
+   */
+  sellerAccountId: (sellerId: string) => string | null | undefined | Promise<string | null | undefined>;
   /** Per request. */
   timeoutMs?: number;
   /** The SDK retries network failures with the same idempotency key this many times. */
@@ -48,7 +52,7 @@ function toCharge(intent: StripeIntent): GatewayCharge {
       status = 'processing';
       break;
     case 'canceled':
-      status = 'failed';
+      status = 'canceled';
       break;
     default:
       // requires_payment_method after a confirmation attempt is a decline; requires_action (3-D
@@ -61,25 +65,37 @@ function toCharge(intent: StripeIntent): GatewayCharge {
     status,
     amountMinor: intent.amount,
     currency: intent.currency.toUpperCase(),
-    declineCode: status === 'declined' || status === 'failed' ? (error?.decline_code ?? error?.code ?? intent.status) : null,
+    declineCode: status === 'declined' ? (error?.decline_code ?? error?.code ?? intent.status) : null,
   };
 }
 
-/** Maps an SDK error: transient ones become plain Errors (retryable), refusals AppErrors. */
-function classify(err: unknown, what: string): Error {
+/**
+ * Maps an SDK error: transient ones become plain Errors (retryable), refusals AppErrors. A refused
+ * refund is REFUND_REFUSED (e.g. charge_disputed, charge_expired_for_refund), a refused transfer
+ * PAYOUT_REFUSED (e.g. no such destination, account_invalid) — except balance_insufficient, which
+ * clears once the platform's pending funds become available, so it stays transient.
+ */
+function classify(err: unknown, what: string, operation?: 'refund' | 'payout'): Error {
   if (!(err instanceof Stripe.errors.StripeError)) return err instanceof Error ? err : new Error(String(err));
   if (err instanceof Stripe.errors.StripeIdempotencyError) {
     return new BusinessError('IDEMPOTENCY_KEY_REUSED', `${what}: ${err.message}`, {}, 'conflict');
   }
-  if (err instanceof Stripe.errors.StripeInvalidRequestError) {
+  if (err instanceof Stripe.errors.StripeInvalidRequestError || err instanceof Stripe.errors.StripeCardError) {
     if (err.code === 'amount_too_large' || err.code === 'charge_already_refunded') return new BusinessError('REFUND_EXCEEDS_CHARGE', `${what}: ${err.message}`);
     if (err.code === 'payment_intent_unexpected_state') return new BusinessError('INVALID_STATE', `${what}: ${err.message}`, {}, 'conflict');
-    if (err.code === 'resource_missing') return new BusinessError('PAYMENT_GATEWAY_REJECTED', `${what}: ${err.message}`, { code: err.code });
+    if (operation === 'payout' && err.code === 'balance_insufficient') return new Error(`Stripe balance insufficient (${what}): ${err.message}`, { cause: err });
+    if (operation === 'refund') return new BusinessError('REFUND_REFUSED', `${what}: ${err.message}`, { pspCode: err.code ?? null });
+    if (operation === 'payout') return new BusinessError('PAYOUT_REFUSED', `${what}: ${err.message}`, { pspCode: err.code ?? null });
     return new BusinessError('PAYMENT_GATEWAY_REJECTED', `${what}: ${err.message}`, { code: err.code ?? null });
   }
   // Connection, API (5xx), rate limit, lock timeout, and authentication/permission errors (a key
   // problem an operator fixes: retrying is better than failing every order meanwhile).
   return new Error(`Stripe unavailable (${what}): ${err.message}`, { cause: err });
+}
+
+/** A payout to a seller without a connected account: nothing to pay to, until an operator adds one. */
+export function noConnectedAccount(sellerId: string): BusinessError {
+  return new BusinessError('PAYOUT_REFUSED', `seller ${sellerId} has no Stripe connected account to pay out to`, { sellerId, reason: 'no_connected_account' });
 }
 
 export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
@@ -168,6 +184,14 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       }
     },
 
+    async cancel(req) {
+      try {
+        return toCharge(await stripe.paymentIntents.cancel(req.paymentId, { cancellation_reason: 'abandoned' }, { idempotencyKey: req.idempotencyKey }));
+      } catch (err) {
+        throw classify(err, `cancel of the payment of order ${req.orderId}`);
+      }
+    },
+
     async refund(req): Promise<GatewayRefund> {
       try {
         const refund = await stripe.refunds.create(
@@ -177,7 +201,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
         const status = refund.status === 'succeeded' ? 'succeeded' : refund.status === 'failed' || refund.status === 'canceled' ? 'failed' : 'pending';
         return { refundId: refund.id, status, amountMinor: refund.amount };
       } catch (err) {
-        throw classify(err, `refund of parcel ${req.sellerId} of order ${req.orderId}`);
+        throw classify(err, `refund of parcel ${req.sellerId} of order ${req.orderId}`, 'refund');
       }
     },
 
@@ -195,12 +219,17 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
         );
         return { transferId: transfer.id };
       } catch (err) {
-        throw classify(err, `payout of parcel ${req.sellerId} of order ${req.orderId}`);
+        throw classify(err, `payout of parcel ${req.sellerId} of order ${req.orderId}`, 'payout');
       }
     },
 
     async sellerDestination(sellerId) {
-      return options.sellerAccountId(sellerId);
+      const account = await options.sellerAccountId(sellerId);
+      if (!account) throw noConnectedAccount(sellerId);
+      if (!/^acct_[A-Za-z0-9_]+$/.test(account)) {
+        throw new BusinessError('PAYOUT_REFUSED', `seller ${sellerId} has no valid Stripe connected account (${JSON.stringify(account)})`, { sellerId, reason: 'invalid_connected_account' });
+      }
+      return account;
     },
 
     parseWebhook(rawBody, signature, nowMs = Date.now()) {

@@ -30,8 +30,11 @@ export interface GatewayChargeRequest {
   readonly token: string;
 }
 
-/** What the PSP says about a charge. `declined` = refused at once; `failed` = failed after processing. */
-export type GatewayChargeStatus = 'succeeded' | 'processing' | 'declined' | 'failed';
+/**
+ * What the PSP says about a charge. `declined` = refused at once; `failed` = failed after processing;
+ * `canceled` = cancelled before it succeeded (it never will).
+ */
+export type GatewayChargeStatus = 'succeeded' | 'processing' | 'declined' | 'failed' | 'canceled';
 
 export interface GatewayCharge {
   /** The PSP's id (pi_...). */
@@ -40,6 +43,12 @@ export interface GatewayCharge {
   readonly amountMinor: number;
   readonly currency: string;
   readonly declineCode: string | null;
+}
+
+export interface GatewayCancelRequest {
+  readonly idempotencyKey: string;
+  readonly paymentId: string;
+  readonly orderId: string;
 }
 
 export interface GatewayRefundRequest {
@@ -74,7 +83,9 @@ export interface GatewayTransfer {
  * A payment service provider. Implementations classify every failure:
  * - a transient one (network, timeout, 5xx, rate limit) is a plain Error, safe to retry with the
  *   same idempotency key (they retry a bounded number of times themselves first);
- * - a business refusal is an AppError (IDEMPOTENCY_KEY_REUSED, REFUND_EXCEEDS_CHARGE, ...);
+ * - a business refusal is an AppError (IDEMPOTENCY_KEY_REUSED, REFUND_EXCEEDS_CHARGE, ...): the
+ *   PSP refusing a refund is REFUND_REFUSED, refusing a payout (or no connected account to pay
+ *   to) PAYOUT_REFUSED;
  * - a declined card is not an error at this level: `charge` returns status `declined`.
  */
 export interface PaymentGateway {
@@ -83,9 +94,15 @@ export interface PaymentGateway {
   readonly signatureHeader: string;
   charge(request: GatewayChargeRequest): Promise<GatewayCharge>;
   getCharge(paymentId: string): Promise<GatewayCharge>;
+  /**
+   * Cancels a payment that has not succeeded; resolves with it as the PSP now has it (`canceled`,
+   * also when it already was). Throws BusinessError INVALID_STATE when the PSP refuses because the
+   * payment succeeded (ask getCharge what it is then).
+   */
+  cancel(request: GatewayCancelRequest): Promise<GatewayCharge>;
   refund(request: GatewayRefundRequest): Promise<GatewayRefund>;
   transfer(request: GatewayTransferRequest): Promise<GatewayTransfer>;
-  /** The account that receives a seller's payouts. */
+  /** The account that receives a seller's payouts; BusinessError PAYOUT_REFUSED when the seller has none. */
   sellerDestination(sellerId: string): Promise<string>;
   /**
    * Verifies a webhook's signature over the raw body and parses it. Throws an AppError with code
@@ -95,7 +112,8 @@ export interface PaymentGateway {
   parseWebhook(rawBody: string | Buffer, signature: string | undefined, nowMs?: number): PaymentEvent | undefined;
 }
 
-export type PaymentStatus = 'pending' | 'processing' | 'succeeded' | 'declined' | 'failed';
+/** `canceled`: cancelled at the PSP before it succeeded (settleOrCancel); final, nothing was taken. */
+export type PaymentStatus = 'pending' | 'processing' | 'succeeded' | 'declined' | 'failed' | 'canceled';
 
 /** The payment of one order as recorded in Postgres. */
 export interface PaymentRecord {
@@ -121,6 +139,17 @@ export interface ChargeResult {
   readonly status: 'succeeded' | 'processing';
   readonly amountMinor: number;
   readonly currency: string;
+}
+
+/**
+ * What became of an order's payment once the saga stops waiting for it (settleOrCancel):
+ * `succeeded` = the money was taken (complete the order, or refund it); `canceled` = it was still
+ * pending and is now cancelled at the PSP; `failed` = declined or failed; `none` = no payment recorded.
+ */
+export interface SettleOrCancelResult {
+  readonly orderId: string;
+  readonly paymentId: string | null;
+  readonly status: 'succeeded' | 'canceled' | 'failed' | 'none';
 }
 
 export interface RefundResult {

@@ -140,6 +140,19 @@ describe('payment webhooks @integration', () => {
     assert.equal(result.status, 'succeeded');
   });
 
+  it('lets no webhook change a payment cancelled by settleOrCancel', async () => {
+    const { orderId, paymentId } = await processingOrder();
+    assert.equal((await payments.settleOrCancel(orderId)).status, 'canceled');
+    // The simulator announces the cancellation as payment.canceled: acknowledged, ignored, not recorded.
+    const [hook] = await receiver.waitFor(1, (h) => h.event.type === 'payment.canceled' && h.event.data.orderId === orderId);
+    const announced = await payments.handleWebhook(hook!.rawBody, String(hook!.headers['payment-signature']));
+    assert.deepEqual([announced.event, announced.applied], [undefined, false]);
+    const failed = await deliver(eventFor(orderId, paymentId, { type: 'payment.failed' }));
+    assert.deepEqual([failed.isNew, failed.applied, failed.knownOrder], [true, false, true]);
+    assert.equal((await payments.getPayment(orderId))?.status, 'canceled');
+    assert.equal((await payments.settleOrCancel(orderId)).status, 'canceled');
+  });
+
   it('rejects a signed body that is not a payment event, and ignores unknown types', async () => {
     await assert.rejects(deliver('{not json'), ValidationError);
     await assert.rejects(deliver(JSON.stringify({ id: 'evt_x', type: 'payment.succeeded', created: 1, data: {} })), ValidationError);

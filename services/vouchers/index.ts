@@ -15,3 +15,5 @@ export {
   type VoucherView,
 } from './service';
 export type { VoucherInputBody } from './schemas';
+export { partitionVouchers, windowRefusalAt, type VoucherWindowIssue, type VoucherWindowRefusal } from './window';
+export { voucherHoldMsFromEnv } from './hold-config';

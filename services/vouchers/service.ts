@@ -25,6 +25,7 @@ import { externalIdSchema, fieldError, parseInput, pgError, voucherCodeSchema } 
 import { createBatcher } from './batcher';
 import { voucherInputSchema, type VoucherInputBody } from './schemas';
 import { formatEntry, parseHoldResult, voucherKeys, voucherScripts, type HoldScriptStatus, type StateEntry } from './redis-state';
+import { windowRefusalAt } from './window';
 
 export type VoucherScope = 'seller' | 'platform' | 'shipping';
 export type VoucherType = 'percent' | 'fixed' | 'free_shipping';
@@ -399,27 +400,54 @@ export function createVoucherService({ pool, redis, now = () => new Date(), hold
 
   // ------------------------------------------------------------------ consume / release / expiry
 
+  /**
+   * All or nothing, in one Postgres transaction: the order's usage rows are locked; when every one
+   * is a live hold (or already a redemption, on a retry) they all become redemptions; otherwise
+   * none does — a hold that ran out is marked expired (it no longer counted anyway) and the call is
+   * refused, so a FAILED order never keeps a redemption or a per-user slot. Redis (the fast path)
+   * learns of the redemptions after the commit; should that fail, the retry finds the rows
+   * consumed and repeats only the Redis step.
+   */
   async function consume(orderId: string): Promise<VoucherHold[]> {
     const id = parseInput(externalIdSchema, orderId, 'orderId');
     const at = now();
-    // A hold whose time ran out is over even if no sweep ended it yet: its slot may be reused already.
-    await pool.query(
-      `UPDATE voucher_usages
-          SET status = CASE WHEN hold_expires_at > $2 THEN 'consumed' ELSE 'expired' END,
-              consumed_at = CASE WHEN hold_expires_at > $2 THEN $2::timestamptz END,
-              ended_at = CASE WHEN hold_expires_at > $2 THEN NULL ELSE $2::timestamptz END
-        WHERE order_id = $1 AND status = 'held'`,
-      [id, at],
-    );
-    const usages = await readOrderUsages(id);
-    const released = usages.filter((u) => u.status === 'released');
-    if (released.length > 0) {
-      throw new BusinessError('INVALID_STATE', `order ${id}: its voucher holds were released; they cannot be consumed`, { orderId: id }, 'conflict');
-    }
-    const expired = usages.filter((u) => u.status === 'expired');
-    if (expired.length > 0) {
-      const codes = expired.map((u) => u.code);
-      throw new BusinessError('VOUCHER_HOLD_EXPIRED', `order ${id}: the hold of ${codes.join(', ')} expired before it was consumed`, { orderId: id, codes }, 'conflict');
+    const client = await pool.connect();
+    let usages: VoucherHold[];
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<UsageRow>(`SELECT ${usageColumns} FROM voucher_usages WHERE order_id = $1 ORDER BY code FOR UPDATE`, [id]);
+      const released = rows.filter((u) => u.status === 'released');
+      const ranOut = rows.filter((u) => u.status === 'held' && u.hold_expires_at.getTime() <= at.getTime());
+      const expired = rows.filter((u) => u.status === 'expired' || ranOut.includes(u));
+      if (released.length > 0) {
+        await client.query('ROLLBACK');
+        throw new BusinessError('INVALID_STATE', `order ${id}: its voucher holds were released; they cannot be consumed`, { orderId: id }, 'conflict');
+      }
+      if (expired.length > 0) {
+        // A hold whose time ran out is over even if no sweep ended it yet (its slot may be reused
+        // already): record that, and consume nothing.
+        await client.query(
+          `UPDATE voucher_usages SET status = 'expired', ended_at = $2
+            WHERE order_id = $1 AND status = 'held' AND hold_expires_at <= $2`,
+          [id, at],
+        );
+        await client.query('COMMIT');
+        const codes = expired.map((u) => u.code);
+        throw new BusinessError('VOUCHER_HOLD_EXPIRED', `order ${id}: the hold of ${codes.join(', ')} expired before it was consumed; nothing was consumed`, { orderId: id, codes }, 'conflict');
+      }
+      const { rows: consumed } = await client.query<UsageRow>(
+        `UPDATE voucher_usages SET status = 'consumed', consumed_at = $2
+          WHERE order_id = $1 AND status = 'held' RETURNING ${usageColumns}`,
+        [id, at],
+      );
+      await client.query('COMMIT');
+      const byCode = new Map(consumed.map((u) => [u.code, u]));
+      usages = rows.map((u) => toHoldFromRow(byCode.get(u.code) ?? u));
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
     }
     await Promise.all(usages.map((u) => voucherScripts.consume.run(redis, voucherKeys(u.code), [id])));
     return usages;
@@ -545,12 +573,6 @@ export function refusal(code: VoucherRefusalCode, voucherCode: string, def?: Vou
   if (def && code === 'VOUCHER_NOT_STARTED') details.startsAt = def.startsAt;
   if (def && code === 'VOUCHER_EXPIRED') details.expiresAt = def.expiresAt;
   return new BusinessError(code, `voucher ${voucherCode} ${refusalMessages[code]}`, details);
-}
-
-function windowRefusalAt(def: VoucherDefinition, atMs: number): VoucherRefusalCode | undefined {
-  if (def.startsAt !== null && atMs < Date.parse(def.startsAt)) return 'VOUCHER_NOT_STARTED';
-  if (def.expiresAt !== null && atMs >= Date.parse(def.expiresAt)) return 'VOUCHER_EXPIRED';
-  return undefined;
 }
 
 function isLive(status: HoldStatus): boolean {

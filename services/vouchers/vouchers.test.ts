@@ -182,6 +182,60 @@ describe('voucher service @integration', function () {
     assert.deepEqual(await liveUsages(code), { total: 1, maxPerUser: 1 });
   });
 
+  it('consuming an order\'s vouchers is all or nothing: one hold ran out -> nothing consumed, counts unchanged', async () => {
+    const [fresh, stale] = [newCode(), newCode()];
+    await vouchers.upsert(fresh, { scope: 'platform', type: 'percent', rateBps: 500, totalLimit: 10, perUserLimit: 1 });
+    await vouchers.upsert(stale, { scope: 'shipping', type: 'free_shipping', totalLimit: 10, perUserLimit: 1 });
+    const orderId = uniqueId('order');
+    await vouchers.hold(stale, 'alice', orderId);
+    clockMs += holdTimeoutMs / 2;
+    await vouchers.hold(fresh, 'alice', orderId);
+    clockMs += holdTimeoutMs / 2; // the first hold has just run out, the second has half its time left
+    const before = [await vouchers.get(fresh), await vouchers.get(stale)].map((v) => v.usage);
+    assert.deepEqual(before, [{ held: 1, consumed: 0 }, { held: 0, consumed: 0 }]);
+
+    const refusal = await rejectsWithCode(vouchers.consume(orderId), 'VOUCHER_HOLD_EXPIRED');
+    assert.deepEqual(refusal.details.codes, [stale]);
+    await rejectsWithCode(vouchers.consume(orderId), 'VOUCHER_HOLD_EXPIRED'); // a retry: the same verdict
+    assert.deepEqual([await vouchers.get(fresh), await vouchers.get(stale)].map((v) => v.usage), before, 'nothing consumed');
+    const { rows } = await pool.query<{ code: string; status: string }>('SELECT code, status FROM voucher_usages WHERE order_id = $1 ORDER BY code', [orderId]);
+    assert.deepEqual(
+      Object.fromEntries(rows.map((r) => [r.code, r.status])),
+      { [fresh]: 'held', [stale]: 'expired' },
+    );
+    // The saga then compensates: the surviving hold is released, so the failed order keeps no
+    // redemption and no per-user slot.
+    await vouchers.release(orderId);
+    assert.deepEqual((await vouchers.get(fresh)).usage, { held: 0, consumed: 0 });
+    assert.equal((await vouchers.hold(fresh, 'alice', uniqueId('order'))).status, 'held', "alice's slot is free again");
+  });
+
+  it('consume refuses and consumes nothing when one of the order\'s holds was released; consuming twice is one effect', async () => {
+    const [a, b] = [newCode(), newCode()];
+    await vouchers.upsert(a, { scope: 'platform', type: 'percent', rateBps: 500, perUserLimit: 1 });
+    await vouchers.upsert(b, { scope: 'shipping', type: 'free_shipping', perUserLimit: 1 });
+    const gone = uniqueId('order');
+    await vouchers.hold(a, 'bob', gone);
+    await vouchers.hold(b, 'bob', gone);
+    // One hold ended behind the order's back (as a concurrent compensation would end it).
+    await pool.query(`UPDATE voucher_usages SET status = 'released', ended_at = now() WHERE order_id = $1 AND code = $2`, [gone, b]);
+    await rejectsWithCode(vouchers.consume(gone), 'INVALID_STATE');
+    assert.deepEqual((await vouchers.get(a)).usage, { held: 1, consumed: 0 }, 'the other hold was not consumed');
+    await vouchers.release(gone);
+
+    const ok = uniqueId('order');
+    await vouchers.hold(a, 'carol', ok);
+    await vouchers.hold(b, 'carol', ok);
+    const first = await vouchers.consume(ok);
+    assert.deepEqual(first.map((h) => [h.code, h.status]), [a, b].sort().map((code) => [code, 'consumed']));
+    clockMs += 1000;
+    assert.deepEqual(await vouchers.consume(ok), first, 'a repeat changes nothing (same consumedAt)');
+    assert.deepEqual([await vouchers.get(a), await vouchers.get(b)].map((v) => v.usage.consumed), [1, 1]);
+    // The redemptions are final: even after the hold time they are not reclaimed.
+    clockMs += holdTimeoutMs * 2;
+    await rejectsWithCode(vouchers.hold(a, 'carol', uniqueId('order')), 'VOUCHER_USER_LIMIT');
+  });
+
   it('the expiry sweep ends expired holds', async () => {
     // A clock long before any other test's: the sweep (oldest due first, in bounded batches, over
     // the whole shared test database) then finds this test's holds and no one else's.

@@ -37,6 +37,15 @@ function rate(env: Env, name: string): number | undefined {
   return parsed;
 }
 
+/** A switch: 1/true/yes or 0/false/no (case-insensitive). */
+function flag(env: Env, name: string): boolean | undefined {
+  const raw = value(env, name);
+  if (raw === undefined) return undefined;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new Error(`${name} must be 1 or 0 (true/false), got "${raw}"`);
+}
+
 const dayMs = 24 * 60 * 60 * 1000;
 
 /** The default data folder: `.data/psp` of the stack (STACK_DATA_DIR moves the whole stack's data). */
@@ -65,6 +74,8 @@ export function loadPspConfig(env: Env = process.env): PspProcessConfig {
       webhookDuplicateRate: rate(env, 'PSP_WEBHOOK_DUPLICATE_RATE'),
       webhookReorderRate: rate(env, 'PSP_WEBHOOK_REORDER_RATE'),
       webhookReorderDelayMs: int(env, 'PSP_WEBHOOK_REORDER_DELAY_MS', 0, dayMs),
+      refuseRefunds: flag(env, 'PSP_REFUSE_REFUNDS'),
+      refusePayouts: flag(env, 'PSP_REFUSE_PAYOUTS'),
     },
   };
 }

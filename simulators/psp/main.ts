@@ -2,10 +2,12 @@
  * `npm run psp`: the payment service provider simulator as a standalone process.
  * Configuration: environment variables, see simulators/psp/config.ts and docs/payments-and-ledger.md.
  */
+import { refuseDevSecretsInProduction } from '../../lib/config';
 import { loadPspConfig } from './config';
 import { createPspServer } from './server';
 
 async function main(): Promise<void> {
+  refuseDevSecretsInProduction('psp');
   const config = loadPspConfig();
   const psp = createPspServer(config.options);
   const port = await psp.listen(config.port, config.host);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadPspConfig } from './config';
 import { createPspServer, type PspServer, type PspServerOptions } from './server';
 import { call, startWebhookReceiver, tempDataDir, type WebhookReceiver } from './testing';
 
@@ -13,7 +14,16 @@ interface Intent {
   amount: number;
   amount_refunded: number;
   currency: string;
+  canceled_at: number | null;
+  cancellation_reason: string | null;
 }
+
+interface ApiError {
+  error: { type: string; code: string; message: string; payment_intent?: Intent };
+}
+
+const errorCode = (res: { body: unknown }): string | undefined => (res.body as ApiError).error?.code;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('PSP simulator', () => {
   let receiver: WebhookReceiver;
@@ -163,6 +173,138 @@ describe('PSP simulator', () => {
       assert.equal(res.status, 400);
       const missing = await call(psp.url, 'POST', '/v1/refunds', { idempotencyKey: 'r2', body: { payment_intent: 'pi_missing', amount: 1 } });
       assert.equal(missing.status, 404);
+    });
+  });
+
+  describe('cancel', () => {
+    const cancel = (psp: PspServer, id: string, key?: string, body: Record<string, unknown> = { cancellation_reason: 'abandoned' }) =>
+      call<Intent>(psp.url, 'POST', `/v1/payment_intents/${id}/cancel`, { body, ...(key === undefined ? {} : { idempotencyKey: key }) });
+    const intentOf = async (psp: PspServer, id: string) => (await call<Intent>(psp.url, 'GET', `/v1/payment_intents/${id}`)).body;
+
+    it('cancels a processing payment for good: its scheduled success never happens', async () => {
+      const psp = await start({ asyncDelayMs: 150 });
+      const pi = await charge(psp, 'c', { amount: 100, currency: 'USD', payment_method: 'tok_async', metadata: { orderId: 'o-c' } });
+      const res = await cancel(psp, pi.body.id, 'cancel:o-c');
+      assert.equal(res.status, 200);
+      assert.equal(res.body.status, 'canceled');
+      assert.equal(res.body.cancellation_reason, 'abandoned');
+      assert.ok(typeof res.body.canceled_at === 'number');
+      const [hook] = await receiver.waitFor(1, (h) => h.event.type === 'payment.canceled');
+      assert.deepEqual(hook!.event.data, { paymentId: pi.body.id, orderId: 'o-c', amount: 100, currency: 'USD' });
+      await sleep(400);
+      assert.equal((await intentOf(psp, pi.body.id)).status, 'canceled', 'still canceled after the settlement time');
+      assert.deepEqual(receiver.received.map((h) => h.event.type), ['payment.canceled'], 'no payment.succeeded');
+      const refund = await call(psp.url, 'POST', '/v1/refunds', { idempotencyKey: 'r', body: { payment_intent: pi.body.id } });
+      assert.equal(errorCode(refund), 'payment_intent_unexpected_state');
+    });
+
+    it('is idempotent: a canceled payment cancels again to the same answer, with or without the key', async () => {
+      const psp = await start({ asyncDelayMs: 60_000 });
+      const pi = await charge(psp, 'c', { amount: 100, currency: 'USD', payment_method: 'tok_asyncFail', metadata: { orderId: 'o-i' } });
+      const first = await cancel(psp, pi.body.id, 'k');
+      const replay = await cancel(psp, pi.body.id, 'k');
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+      assert.deepEqual(replay.body, first.body);
+      const keyless = await cancel(psp, pi.body.id, undefined, {});
+      assert.equal(keyless.status, 200);
+      assert.equal(keyless.body.status, 'canceled');
+      assert.equal(keyless.body.canceled_at, first.body.canceled_at);
+      await sleep(100);
+      assert.equal(receiver.received.filter((h) => h.event.type === 'payment.canceled').length, 1, 'announced once');
+    });
+
+    it('refuses to cancel a succeeded payment, and stores nothing under the key', async () => {
+      const psp = await start();
+      const pi = await charge(psp, 'c', { amount: 100, currency: 'USD', payment_method: 'tok_visa', metadata: { orderId: 'o-s' } });
+      const res = await cancel(psp, pi.body.id, 'k');
+      assert.equal(res.status, 400);
+      assert.equal(errorCode(res), 'payment_intent_unexpected_state');
+      assert.equal((res.body as unknown as ApiError).error.payment_intent?.status, 'succeeded');
+      assert.equal(res.headers.get('idempotent-replayed'), null);
+      assert.equal((await intentOf(psp, pi.body.id)).status, 'succeeded');
+    });
+
+    it('loses the race against a settlement that already happened', async () => {
+      const psp = await start({ asyncDelayMs: 50 });
+      const pi = await charge(psp, 'c', { amount: 100, currency: 'USD', payment_method: 'tok_async', metadata: { orderId: 'o-r' } });
+      await receiver.waitFor(1, (h) => h.event.type === 'payment.succeeded');
+      assert.equal(errorCode(await cancel(psp, pi.body.id, 'k')), 'payment_intent_unexpected_state');
+      assert.equal((await intentOf(psp, pi.body.id)).status, 'succeeded');
+    });
+
+    it('cancels a declined payment, refuses a bad reason, another payment under the same key and an unknown id', async () => {
+      const psp = await start({ asyncDelayMs: 60_000 });
+      const declined = await charge(psp, 'c1', { amount: 100, currency: 'USD', payment_method: 'tok_chargeDeclined' });
+      const declinedId = (declined.body as unknown as ApiError).error.payment_intent!.id;
+      assert.equal((await cancel(psp, declinedId, 'k1')).body.status, 'canceled');
+      const other = await charge(psp, 'c2', { amount: 100, currency: 'USD', payment_method: 'tok_async' });
+      assert.equal((await cancel(psp, other.body.id, 'k2', { cancellation_reason: 'bored' })).status, 400);
+      assert.equal((await cancel(psp, other.body.id, 'k1')).status, 409, 'the key of another cancel');
+      assert.equal((await cancel(psp, 'pi_missing', 'k3')).status, 404);
+      assert.equal((await intentOf(psp, other.body.id)).status, 'processing', 'none of these cancelled it');
+    });
+
+    it('keeps a cancellation across a restart: the settlement is not rescheduled', async () => {
+      let psp = await start({ asyncDelayMs: 300 });
+      const pi = await charge(psp, 'c', { amount: 100, currency: 'USD', payment_method: 'tok_async', metadata: { orderId: 'o-p' } });
+      await cancel(psp, pi.body.id, 'k');
+      await psp.close();
+      psp = await start({ asyncDelayMs: 300 });
+      await sleep(500);
+      assert.equal((await intentOf(psp, pi.body.id)).status, 'canceled');
+      assert.equal(receiver.received.filter((h) => h.event.type === 'payment.succeeded').length, 0);
+      assert.equal((await cancel(psp, pi.body.id, 'k')).headers.get('idempotent-replayed'), 'true', 'the key survives too');
+    });
+  });
+
+  describe('refusals for tests', () => {
+    const refund = (psp: PspServer, paymentIntent: string, key: string, amount = 100) =>
+      call(psp.url, 'POST', '/v1/refunds', { idempotencyKey: key, body: { payment_intent: paymentIntent, amount } });
+    const transfer = (psp: PspServer, key: string) =>
+      call(psp.url, 'POST', '/v1/transfers', { idempotencyKey: key, body: { amount: 100, currency: 'USD', destination: 'acct_sim_x' } });
+
+    it('tok_refundFail charges, but its refunds are refused (charge_disputed), without burning the key', async () => {
+      const psp = await start();
+      const pi = await charge(psp, 'c', { amount: 500, currency: 'USD', payment_method: 'tok_refundFail', metadata: { orderId: 'o-d' } });
+      assert.equal(pi.body.status, 'succeeded');
+      const refused = await refund(psp, pi.body.id, 'r');
+      assert.equal(refused.status, 400);
+      assert.equal(errorCode(refused), 'charge_disputed');
+      assert.equal((await refund(psp, pi.body.id, 'r')).headers.get('idempotent-replayed'), null);
+      assert.equal((await call<Intent>(psp.url, 'GET', `/v1/payment_intents/${pi.body.id}`)).body.amount_refunded, 0);
+    });
+
+    it('refuseRefunds / refusePayouts: from the constructor, switched at runtime by POST /v1/test/settings', async () => {
+      const psp = await start({ refuseRefunds: true, faultRate: 1 });
+      assert.deepEqual((await call(psp.url, 'GET', '/v1/test/settings')).body, { refuseRefunds: true, refusePayouts: false });
+      // The test control is not subject to injected faults, unlike the API itself.
+      assert.deepEqual((await call(psp.url, 'POST', '/v1/test/settings', { body: { refusePayouts: true } })).body, { refuseRefunds: true, refusePayouts: true });
+      assert.equal((await transfer(psp, 't0')).status, 503, 'while the API itself is faulty');
+      await psp.close();
+
+      const live = await start({ refuseRefunds: true });
+      const pi = await charge(live, 'c', { amount: 500, currency: 'USD', payment_method: 'tok_visa', metadata: { orderId: 'o-x' } });
+      const refused = await refund(live, pi.body.id, 'r');
+      assert.equal(refused.status, 402);
+      assert.equal(errorCode(refused), 'refund_failed');
+      assert.equal(errorCode(await transfer(live, 't')), undefined, 'payouts still allowed');
+
+      const settings = await call(live.url, 'POST', '/v1/test/settings', { body: { refuseRefunds: false, refusePayouts: true } });
+      assert.deepEqual(settings.body, { refuseRefunds: false, refusePayouts: true });
+      assert.equal((await refund(live, pi.body.id, 'r')).status, 200, 'the same key goes through once refunds are allowed');
+      const payout = await transfer(live, 't2');
+      assert.equal(payout.status, 400);
+      assert.equal(errorCode(payout), 'account_invalid');
+      assert.deepEqual(live.updateTestSettings({ refusePayouts: false }), { refuseRefunds: false, refusePayouts: false });
+      assert.equal((await transfer(live, 't2')).status, 200);
+      assert.equal((await call(live.url, 'POST', '/v1/test/settings', { body: { refuseEverything: true } })).status, 400);
+    });
+
+    it('reads PSP_REFUSE_REFUNDS and PSP_REFUSE_PAYOUTS', () => {
+      const env = { PSP_REFUSE_REFUNDS: 'true', PSP_REFUSE_PAYOUTS: '0' };
+      assert.deepEqual([loadPspConfig(env).options.refuseRefunds, loadPspConfig(env).options.refusePayouts], [true, false]);
+      assert.equal(loadPspConfig({}).options.refuseRefunds, undefined);
+      assert.throws(() => loadPspConfig({ PSP_REFUSE_REFUNDS: 'maybe' }), /PSP_REFUSE_REFUNDS/);
     });
   });
 

@@ -1,7 +1,8 @@
 /**
- * The payment service provider simulator: a small Stripe-like HTTP API (payment intents, refunds,
- * Connect-style transfers) with idempotency keys, signed webhooks and the test tokens of
- * api-contract.md. Built by a factory so tests run it in-process:
+ * The payment service provider simulator: a small Stripe-like HTTP API (payment intents and their
+ * cancellation, refunds, Connect-style transfers) with idempotency keys, signed webhooks, the test
+ * tokens of api-contract.md and switches that make it refuse refunds or payouts. Built by a factory
+ * so tests run it in-process:
  *
  *   const psp = createPspServer({ dataDir, webhookUrl, webhookSecret });
  *   const port = await psp.listen(0);
@@ -14,7 +15,7 @@ import type { Socket } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { openStore, type PspStore } from './store';
-import type { IntentStatus, PaymentIntent, Refund, Transfer, WebhookEvent, WebhookEventType } from './types';
+import { cancellationReasons, type IntentStatus, type PaymentIntent, type PspTestSettings, type Refund, type Transfer, type WebhookEvent, type WebhookEventType } from './types';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks';
 
 export interface PspServerOptions {
@@ -46,6 +47,10 @@ export interface PspServerOptions {
   /** Probability (0..1) that an event is held back reorderDelayMs, so later events overtake it. */
   webhookReorderRate?: number;
   webhookReorderDelayMs?: number;
+  /** Refuse every refund (402 refund_failed); changeable at runtime, see PspServer.updateTestSettings. */
+  refuseRefunds?: boolean;
+  /** Refuse every transfer (400 account_invalid); changeable at runtime. */
+  refusePayouts?: boolean;
   /** Injectable for tests: the clock of idempotency-key expiry, and the source of every random choice. */
   clock?: () => number;
   random?: () => number;
@@ -60,6 +65,8 @@ export interface PspServer {
   close(): Promise<void>;
   /** The base URL once listening, e.g. http://127.0.0.1:4242. */
   readonly url: string;
+  /** Changes the refusal switches (what POST /v1/test/settings does) and returns them all. */
+  updateTestSettings(patch: Partial<PspTestSettings>): PspTestSettings;
 }
 
 export const pspDefaults = {
@@ -77,6 +84,8 @@ export const pspDefaults = {
   webhookDuplicateRate: 0,
   webhookReorderRate: 0,
   webhookReorderDelayMs: 2_000,
+  refuseRefunds: false,
+  refusePayouts: false,
 } as const;
 
 /** What each test token does (api-contract.md, "Payment tokens of the built-in payment simulator"). */
@@ -86,7 +95,11 @@ const tokenBehaviours = {
   tok_async: 'async_succeed',
   tok_asyncFail: 'async_fail',
   tok_timeout: 'succeed_but_time_out',
+  // The charge succeeds; every refund of it is refused, as for a disputed charge.
+  tok_refundFail: 'succeed',
 } as const;
+/** Tokens whose charges cannot be refunded (400 charge_disputed). */
+const refundRefusingTokens: ReadonlySet<string> = new Set(['tok_refundFail']);
 type TokenBehaviour = (typeof tokenBehaviours)[keyof typeof tokenBehaviours];
 
 const amountMax = Number.MAX_SAFE_INTEGER;
@@ -105,6 +118,8 @@ const createRefundSchema = z.object({
   amount: z.number().int().min(1).max(amountMax).optional(),
   metadata: metadataSchema,
 });
+const cancelIntentSchema = z.object({ cancellation_reason: z.enum(cancellationReasons).optional() }).strict();
+const testSettingsSchema = z.object({ refuseRefunds: z.boolean().optional(), refusePayouts: z.boolean().optional() }).strict();
 const createTransferSchema = z.object({
   amount: z.number().int().min(1).max(amountMax),
   currency: currencySchema,
@@ -129,7 +144,7 @@ function apiError(status: number, type: string, code: string, message: string, e
 /** An intent as the API shows it: without the simulator's own scheduling fields. */
 function publicIntent(intent: PaymentIntent): Omit<PaymentIntent, 'settle_at_ms' | 'settle_to'> {
   const { settle_at_ms: _at, settle_to: _to, ...visible } = intent;
-  return visible;
+  return { ...visible, canceled_at: intent.canceled_at ?? null, cancellation_reason: intent.cancellation_reason ?? null };
 }
 
 function newId(prefix: string): string {
@@ -159,6 +174,7 @@ export function createPspServer(options: PspServerOptions): PspServer {
   const clock = options.clock ?? Date.now;
   const random = options.random ?? Math.random;
   const log = options.log ?? ((line: string) => console.log(`[psp] ${line}`));
+  const testSettings: PspTestSettings = { refuseRefunds: settings.refuseRefunds, refusePayouts: settings.refusePayouts };
   const store: PspStore = openStore({ dataDir: options.dataDir, idempotencyTtlMs: settings.idempotencyTtlMs, clock });
   const dispatcher: WebhookDispatcher = createWebhookDispatcher({
     store,
@@ -196,7 +212,11 @@ export function createPspServer(options: PspServerOptions): PspServer {
     dispatcher.enqueue(event);
   }
 
-  /** Settles an asynchronous payment (tok_async, tok_asyncFail) and announces it by webhook. */
+  /**
+   * Settles an asynchronous payment (tok_async, tok_asyncFail) and announces it by webhook. A
+   * payment cancelled meanwhile is no longer `processing`, so its settlement does nothing: the
+   * cancel wins, and a cancelled payment never succeeds.
+   */
   function settle(intentId: string): void {
     const intent = store.intents.get(intentId);
     if (!intent || intent.status !== 'processing' || intent.settle_to === null) return;
@@ -246,11 +266,48 @@ export function createPspServer(options: PspServerOptions): PspServer {
     return { status: 200, body: publicIntent(intent), store: true, dropResponse: behaviour === 'succeed_but_time_out' };
   }
 
+  /**
+   * Stripe's cancel: a payment that has not succeeded (processing, or failed back to
+   * requires_payment_method) becomes `canceled`, for good; cancelling it again answers the same; a
+   * succeeded payment cannot be cancelled (400 payment_intent_unexpected_state, the intent attached,
+   * nothing stored under the key). Synchronous, like settle(): whichever of the two runs first wins.
+   */
+  function cancelIntent(intentId: string, body: z.infer<typeof cancelIntentSchema>): Outcome {
+    const intent = store.intents.get(intentId);
+    if (!intent) return apiError(404, 'invalid_request_error', 'resource_missing', `No such payment_intent: '${intentId}'`);
+    if (intent.status === 'canceled') return { status: 200, body: publicIntent(intent), store: true };
+    if (intent.status === 'succeeded') {
+      return apiError(
+        400,
+        'invalid_request_error',
+        'payment_intent_unexpected_state',
+        `You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent that has not succeeded can be canceled.`,
+        { payment_intent: publicIntent(intent) },
+      );
+    }
+    intent.status = 'canceled';
+    intent.canceled_at = Math.floor(Date.now() / 1000);
+    intent.cancellation_reason = body.cancellation_reason ?? null;
+    intent.settle_at_ms = null;
+    intent.settle_to = null;
+    store.saveIntent(intent);
+    emit('payment.canceled', intent, intent.amount);
+    return { status: 200, body: publicIntent(intent), store: true };
+  }
+
   function createRefund(body: z.infer<typeof createRefundSchema>): Outcome {
     const intent = store.intents.get(body.payment_intent);
     if (!intent) return apiError(404, 'invalid_request_error', 'resource_missing', `No such payment_intent: '${body.payment_intent}'`, { param: 'payment_intent' });
     if (intent.status !== 'succeeded') {
       return apiError(400, 'invalid_request_error', 'payment_intent_unexpected_state', `PaymentIntent ${intent.id} has status ${intent.status}; only a succeeded payment can be refunded.`);
+    }
+    // Refusals have no effect, so they are not stored under the key: once the cause is gone (the
+    // switch turned off), a retry with the same key goes through.
+    if (refundRefusingTokens.has(intent.payment_method)) {
+      return apiError(400, 'invalid_request_error', 'charge_disputed', `Charge of PaymentIntent ${intent.id} has been disputed; it cannot be refunded.`);
+    }
+    if (testSettings.refuseRefunds) {
+      return apiError(402, 'invalid_request_error', 'refund_failed', `The refund of PaymentIntent ${intent.id} was refused (simulator setting refuseRefunds).`);
     }
     const refundable = intent.amount - intent.amount_refunded;
     const amount = body.amount ?? refundable;
@@ -275,6 +332,9 @@ export function createPspServer(options: PspServerOptions): PspServer {
   }
 
   function createTransfer(body: z.infer<typeof createTransferSchema>): Outcome {
+    if (testSettings.refusePayouts) {
+      return apiError(400, 'invalid_request_error', 'account_invalid', `The destination account ${body.destination} cannot receive transfers (simulator setting refusePayouts).`, { param: 'destination' });
+    }
     const transfer: Transfer = {
       id: newId('tr'),
       object: 'transfer',
@@ -293,11 +353,17 @@ export function createPspServer(options: PspServerOptions): PspServer {
    * Stripe's idempotency rules: a key is required; a repeat with the same parameters replays the
    * stored answer (header Idempotent-Replayed: true); the same key with other parameters (or on
    * another endpoint) is a 409. Only answers of requests that took effect are stored, so a request
-   * refused by validation may be retried with the same key once fixed.
+   * refused by validation may be retried with the same key once fixed. `keyOptional`: an endpoint
+   * that is idempotent by nature (cancel) also takes requests without a key, and stores nothing.
    */
-  function idempotent<T>(schema: z.ZodType<T>, execute: (body: T) => Outcome): RequestHandler {
+  function idempotent<T>(schema: z.ZodType<T>, execute: (body: T, req: Request) => Outcome, { keyOptional = false } = {}): RequestHandler {
     return (req, res) => {
       const key = req.get('Idempotency-Key');
+      if (key === undefined && keyOptional) {
+        const parsed = schema.safeParse(req.body ?? {});
+        send(res, parsed.success ? execute(parsed.data, req) : invalidParameters(parsed.error));
+        return;
+      }
       if (!key || key.length > 255) {
         send(res, apiError(400, 'invalid_request_error', 'idempotency_key_required', 'An Idempotency-Key header of 1-255 characters is required.'));
         return;
@@ -313,13 +379,12 @@ export function createPspServer(options: PspServerOptions): PspServer {
         res.status(prior.statusCode).json(prior.body);
         return;
       }
-      const parsed = schema.safeParse(req.body);
+      const parsed = schema.safeParse(req.body ?? {});
       if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        send(res, apiError(400, 'invalid_request_error', 'parameter_invalid', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`, { param: issue?.path.join('.') }));
+        send(res, invalidParameters(parsed.error));
         return;
       }
-      const outcome = execute(parsed.data);
+      const outcome = execute(parsed.data, req);
       if (outcome.store) store.saveIdempotency({ key, fingerprint, statusCode: outcome.status, body: outcome.body, createdAtMs: clock() });
       if (outcome.dropResponse) {
         // The charge went through, but this answer never arrives: the client times out and must
@@ -346,10 +411,29 @@ export function createPspServer(options: PspServerOptions): PspServer {
     next();
   };
 
+  function updateTestSettings(patch: Partial<PspTestSettings>): PspTestSettings {
+    for (const [name, value] of Object.entries(patch) as [keyof PspTestSettings, boolean | undefined][]) {
+      if (value !== undefined && testSettings[name] !== value) {
+        testSettings[name] = value;
+        log(`test setting ${name} = ${String(value)}`);
+      }
+    }
+    return { ...testSettings };
+  }
+
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', payments: store.intents.size });
+  });
+  // Test control: mounted before the fault injection, so a test can always reach it.
+  app.get('/v1/test/settings', (_req, res) => {
+    res.json({ ...testSettings });
+  });
+  app.post('/v1/test/settings', express.json({ limit: '4kb' }), (req, res) => {
+    const parsed = testSettingsSchema.safeParse(req.body ?? {});
+    if (!parsed.success) send(res, invalidParameters(parsed.error));
+    else res.json(updateTestSettings(parsed.data));
   });
   app.use('/v1', injectFaults, express.json({ limit: '64kb' }));
   app.post('/v1/payment_intents', idempotent(createIntentSchema, (body) => {
@@ -369,6 +453,7 @@ export function createPspServer(options: PspServerOptions): PspServer {
     if (!intent) send(res, apiError(404, 'invalid_request_error', 'resource_missing', `No such payment_intent: '${req.params.id}'`));
     else res.json(publicIntent(intent));
   });
+  app.post('/v1/payment_intents/:id/cancel', idempotent(cancelIntentSchema, (body, req) => cancelIntent(String(req.params.id), body), { keyOptional: true }));
   app.post('/v1/refunds', idempotent(createRefundSchema, createRefund));
   app.get('/v1/refunds', (req, res) => {
     const intentId = typeof req.query.payment_intent === 'string' ? req.query.payment_intent : undefined;
@@ -398,6 +483,7 @@ export function createPspServer(options: PspServerOptions): PspServer {
     get url() {
       return url;
     },
+    updateTestSettings,
     listen(port = 0, host = '127.0.0.1') {
       return new Promise<number>((resolve, reject) => {
         const s = app.listen(port, host);
@@ -434,6 +520,11 @@ export function createPspServer(options: PspServerOptions): PspServer {
 
 function send(res: Response, outcome: Outcome): void {
   res.status(outcome.status).json(outcome.body);
+}
+
+function invalidParameters(error: z.ZodError): Outcome {
+  const issue = error.issues[0];
+  return apiError(400, 'invalid_request_error', 'parameter_invalid', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`, { param: issue?.path.join('.') });
 }
 
 /** Drops undefined fields so they do not override the defaults. */

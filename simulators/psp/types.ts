@@ -1,7 +1,14 @@
 /** The simulator's resources. Field names follow Stripe's API where Stripe has the same concept. */
 
-/** Stripe's statuses: a declined or failed payment goes back to `requires_payment_method`. */
-export type IntentStatus = 'processing' | 'succeeded' | 'requires_payment_method';
+/**
+ * Stripe's statuses: a declined or failed payment goes back to `requires_payment_method`; a payment
+ * cancelled before it succeeded is `canceled` (final: it can never succeed afterwards).
+ */
+export type IntentStatus = 'processing' | 'succeeded' | 'requires_payment_method' | 'canceled';
+
+/** Stripe's reasons for cancelling a PaymentIntent. */
+export const cancellationReasons = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
+export type CancellationReason = (typeof cancellationReasons)[number];
 
 export interface PaymentError {
   readonly code: string;
@@ -21,6 +28,12 @@ export interface PaymentIntent {
   amount_refunded: number;
   readonly created: number;
   last_payment_error: PaymentError | null;
+  /**
+   * Unix seconds of the cancellation, and why. Optional because state persisted before cancellation
+   * existed lacks them; the API always shows them (null when not cancelled).
+   */
+  canceled_at?: number | null;
+  cancellation_reason?: CancellationReason | null;
   /** When an asynchronous payment settles (ms since the epoch), and how; null once settled. */
   settle_at_ms: number | null;
   settle_to: 'succeeded' | 'failed' | null;
@@ -48,7 +61,11 @@ export interface Transfer {
   readonly created: number;
 }
 
-export type WebhookEventType = 'payment.succeeded' | 'payment.failed' | 'refund.succeeded';
+/**
+ * The three types of api-contract.md, plus `payment.canceled` (Stripe's payment_intent.canceled),
+ * which this system's receiver acknowledges and ignores: the canceller already knows.
+ */
+export type WebhookEventType = 'payment.succeeded' | 'payment.failed' | 'payment.canceled' | 'refund.succeeded';
 
 /** The webhook body of api-contract.md ("Payment webhooks"), plus refundId / sellerId for refunds. */
 export interface WebhookEvent {
@@ -83,4 +100,16 @@ export interface Delivery {
   readonly createdAtMs: number;
   state: 'pending' | 'delivered' | 'abandoned';
   lastError: string | null;
+}
+
+/**
+ * Switches for tests of refusal paths: initial values from the constructor (or PSP_REFUSE_* in the
+ * environment), changed at runtime through POST /v1/test/settings. Not persisted: a restart goes
+ * back to the initial values.
+ */
+export interface PspTestSettings {
+  /** Every refund is refused (402 `refund_failed`), as if the PSP could not return the money. */
+  refuseRefunds: boolean;
+  /** Every transfer is refused (400 `account_invalid`), as if the seller's account could not receive it. */
+  refusePayouts: boolean;
 }

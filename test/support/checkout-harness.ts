@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { forwardPaymentEvent } from '../../api/routes/webhooks';
@@ -15,8 +15,9 @@ import { createSimulatorGateway } from '../../services/payments';
 import { createPspServer, type PspServer, type PspServerOptions } from '../../simulators/psp/server';
 import { tempDataDir } from '../../simulators/psp/testing';
 import { createWorkerMetrics, type WorkerMetrics } from '../../workers/metrics';
-import { checkoutWorkflow } from '../../workflows/checkout';
-import { checkoutWorkflowId, type CheckoutInput, type CheckoutSettings, type CheckoutState } from '../../workflows/contract';
+import { sagaStartOptions } from '../../api/checkout';
+import type { orderWorkflow } from '../../workflows/checkout';
+import { checkoutOutcomeUpdate, orderWorkflowType, type CheckoutInput, type CheckoutSettings, type CheckoutState } from '../../workflows/contract';
 import { testConfig, testPool, testRedis, uniqueId } from './env';
 import { sharedWorkflowBundle, uniqueTaskQueue } from './temporal';
 
@@ -51,9 +52,14 @@ export interface CheckoutHarness {
   metrics: WorkerMetrics;
   /** Seeds the product brief's scenario with unique ids: sellers X/Y/Z, one product each, three vouchers. */
   seedScenario(stock?: { a?: number; b?: number; c?: number }): Promise<Scenario>;
-  startCheckout(input: Omit<CheckoutInput, 'orderId'> & { orderId?: string; settings?: Partial<CheckoutSettings> }): Promise<WorkflowHandleWithFirstExecutionRunId<typeof checkoutWorkflow>>;
+  startCheckout(input: Omit<CheckoutInput, 'orderId'> & { orderId?: string; settings?: Partial<CheckoutSettings> }): Promise<WorkflowHandleWithFirstExecutionRunId<typeof orderWorkflow>>;
+  /** Starts a checkout and answers once it has settled (COMPLETED or FAILED), as the API does. */
   checkout(input: Omit<CheckoutInput, 'orderId'> & { orderId?: string; settings?: Partial<CheckoutSettings> }): Promise<CheckoutState>;
+  /** The settled state of a started checkout (the workflow itself goes on with the parcels). */
+  outcome(handle: Pick<WorkflowHandleWithFirstExecutionRunId<typeof orderWorkflow>, 'executeUpdate' | 'result'>): Promise<CheckoutState>;
   webhooksDelivered(): number;
+  /** Runs one more worker on the harness's task queue (e.g. with another workflow bundle) until shut down. */
+  startWorker(workflowBundle: WorkflowBundle, options?: { maxCachedWorkflows?: number }): Promise<{ shutdown: () => Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -126,18 +132,29 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
   late.client = client;
   const taskQueue = uniqueTaskQueue();
   const metrics = createWorkerMetrics();
-  const worker =
-    options.worker === false
-      ? undefined
-      : await Worker.create({
-          connection: nativeConnection,
-          namespace,
-          taskQueue,
-          workflowBundle: options.workflowBundle ?? (await sharedWorkflowBundle()),
-          activities: createActivities({ pool: testPool(), redis: testRedis(), services, metrics: metrics.checkout }),
-          sinks: metrics.sinks,
-        });
+  const createWorker = async (workflowBundle: WorkflowBundle, extra: { maxCachedWorkflows?: number } = {}): Promise<Worker> =>
+    Worker.create({
+      ...extra,
+      connection: nativeConnection,
+      namespace,
+      taskQueue,
+      workflowBundle,
+      activities: createActivities({ pool: testPool(), redis: testRedis(), services, metrics: metrics.checkout }),
+      sinks: metrics.sinks,
+    });
+  const worker = options.worker === false ? undefined : await createWorker(options.workflowBundle ?? (await sharedWorkflowBundle()));
   const running = worker?.run();
+
+  async function startWorker(workflowBundle: WorkflowBundle, workerOptions: { maxCachedWorkflows?: number } = {}): Promise<{ shutdown: () => Promise<void> }> {
+    const extra = await createWorker(workflowBundle, workerOptions);
+    const extraRunning = extra.run();
+    return {
+      async shutdown() {
+        extra.shutdown();
+        await extraRunning;
+      },
+    };
+  }
 
   async function seedScenario(stock: { a?: number; b?: number; c?: number } = {}): Promise<Scenario> {
     const id = uniqueId('s').slice(2);
@@ -160,14 +177,27 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     return { category, sellers, skus, vouchers };
   }
 
-  async function startCheckout(input: Omit<CheckoutInput, 'orderId'> & { orderId?: string }): Promise<WorkflowHandleWithFirstExecutionRunId<typeof checkoutWorkflow>> {
+  function inputOf(input: Omit<CheckoutInput, 'orderId'> & { orderId?: string }): CheckoutInput {
     const orderId = input.orderId ?? uniqueId('ord');
-    return client.workflow.start(checkoutWorkflow, {
-      taskQueue,
-      workflowId: checkoutWorkflowId(orderId),
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      args: [{ ...input, orderId, settings: { ...(options.temporal?.searchAttributes === false ? { searchAttributes: false } : {}), ...input.settings } }],
-    });
+    return { ...input, orderId, settings: { ...(options.temporal?.searchAttributes === false ? { searchAttributes: false } : {}), ...input.settings } };
+  }
+
+  async function startCheckout(input: Omit<CheckoutInput, 'orderId'> & { orderId?: string }): Promise<WorkflowHandleWithFirstExecutionRunId<typeof orderWorkflow>> {
+    return client.workflow.start<typeof orderWorkflow>(orderWorkflowType, sagaStartOptions(inputOf(input), taskQueue));
+  }
+
+  /**
+   * The settled state: the `checkoutOutcome` Update, or, for a saga that failed and closed before
+   * the Update reached it, the workflow's result (a FAILED order's workflow ends with the saga).
+   */
+  async function outcome(handle: Pick<WorkflowHandleWithFirstExecutionRunId<typeof orderWorkflow>, 'executeUpdate' | 'result'>): Promise<CheckoutState> {
+    try {
+      return await handle.executeUpdate(checkoutOutcomeUpdate);
+    } catch (err) {
+      const closed = err instanceof WorkflowNotFoundError || (err instanceof WorkflowUpdateFailedError && /completed before the Update/i.test(String((err.cause)?.message)));
+      if (!closed) throw err;
+      return handle.result();
+    }
   }
 
   return {
@@ -178,8 +208,10 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     metrics,
     seedScenario,
     startCheckout,
-    checkout: async (input) => (await startCheckout(input)).result(),
+    checkout: async (input) => outcome(await startCheckout(input)),
+    outcome,
     webhooksDelivered: forwarder.delivered,
+    startWorker,
     async close() {
       worker?.shutdown();
       await running;
