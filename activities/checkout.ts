@@ -10,6 +10,7 @@ import type { OrdersService } from '../services/orders';
 import type { PaymentsService } from '../services/payments';
 import type { CartEntries } from '../services/cart';
 import type { CheckoutFailure, CheckoutItem, OrderStatus, ParcelProblem, ParcelStatus } from '../workflows/contract';
+import { AppError, BusinessError } from '../lib/errors';
 import { withFailureBoundary } from './errors';
 
 /** What the saga needs from the catalog: the pricing input for a cart snapshot, with catalog prices. */
@@ -46,6 +47,14 @@ export interface CheckoutDeps {
   metrics?: CheckoutMetrics;
 }
 
+/** Waits for every call; the failures, in call order. */
+async function failuresOf(calls: Promise<unknown>[]): Promise<Error[]> {
+  const results = await Promise.allSettled(calls);
+  return results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => (r.reason instanceof Error ? r.reason : new Error(String(r.reason))));
+}
+
 export function createCheckoutActivities(deps: CheckoutDeps) {
   const { orders, cart, pricingSource, inventory, vouchers, payments, ledger } = deps;
 
@@ -71,6 +80,56 @@ export function createCheckoutActivities(deps: CheckoutDeps) {
 
     async reserveStock(input: { orderId: string; sellerId: string; lines: { sku: string; quantity: number }[] }): Promise<void> {
       await inventory.reserve(input.orderId, input.lines);
+    },
+
+    /**
+     * Reserves every seller's lines of an order, each seller's in its own atomic, idempotent call
+     * (per (order, sku)), all at once: one local activity for the whole order instead of one per
+     * seller. Every short line of every seller is reported in one INSUFFICIENT_STOCK; a transient
+     * failure of any seller is thrown as it is (the retry repeats only what is not done yet).
+     */
+    async reserveOrderStock(input: { orderId: string; sellers: { sellerId: string; lines: { sku: string; quantity: number }[] }[] }): Promise<void> {
+      const failures = await failuresOf(input.sellers.map((seller) => inventory.reserve(input.orderId, seller.lines)));
+      if (failures.length === 0) return;
+      const isShortage = (err: Error): boolean => err instanceof AppError && err.code === 'INSUFFICIENT_STOCK';
+      const other = failures.find((err) => !isShortage(err));
+      if (other !== undefined) throw other;
+      const lines = failures.flatMap((err) => ((err as AppError).details.lines as unknown[] | undefined) ?? []);
+      throw new BusinessError('INSUFFICIENT_STOCK', `not enough stock for ${lines.length} line(s)`, { lines });
+    },
+
+    /**
+     * Holds every voucher of an order at once (each hold idempotent per (code, order)). A transient
+     * failure is thrown first (retried); otherwise the first refusal in cart order decides.
+     */
+    async holdOrderVouchers(input: { orderId: string; buyerId: string; codes: string[] }): Promise<void> {
+      const failures = await failuresOf(input.codes.map((code) => vouchers.hold(code, input.buyerId, input.orderId)));
+      for (const err of failures) {
+        const code = err instanceof AppError ? err.code : undefined;
+        if (code?.startsWith('VOUCHER_')) deps.metrics?.voucherLockFailure(code);
+      }
+      const transient = failures.find((err) => !(err instanceof AppError));
+      if (transient !== undefined) throw transient;
+      if (failures[0] !== undefined) throw failures[0];
+    },
+
+    /**
+     * The saga's confirmation in one local activity: the vouchers' holds become redemptions (can
+     * still be refused: a hold that expired), then the reservations become sales and the cart loses
+     * what was bought, then the parcels open and the order is COMPLETED in one statement. Each part
+     * is idempotent, so a retry after a partial run finishes it.
+     */
+    async confirmOrder(input: {
+      orderId: string;
+      buyerId: string;
+      withVouchers: boolean;
+      cartEntries?: CartEntries;
+      parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[];
+      escrowWorkflowId: string;
+    }): Promise<void> {
+      if (input.withVouchers) await vouchers.consume(input.orderId);
+      await Promise.all([inventory.commit(input.orderId), input.cartEntries ? cart.removeOrdered(input.buyerId, input.cartEntries) : undefined]);
+      await orders.completeOrder(input.orderId, input.parcels, input.escrowWorkflowId);
     },
 
     /** Undo of reserveStock: returns every reserved unit of the order (a no-op when none). */
@@ -140,6 +199,11 @@ export function createCheckoutActivities(deps: CheckoutDeps) {
     /** `problem`: a refused money move to record on the parcel (null clears it; absent leaves it). */
     async setParcelStatus(input: { orderId: string; sellerId: string; status: ParcelStatus; autoReleaseAt?: string; problem?: ParcelProblem | null }): Promise<void> {
       await orders.setParcelStatus(input.orderId, input.sellerId, input.status, input.autoReleaseAt, input.problem);
+    },
+
+    /** The saga's last step: parcels in HELD and the order COMPLETED, in one statement. */
+    async completeOrder(input: { orderId: string; parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[]; escrowWorkflowId: string }): Promise<void> {
+      await orders.completeOrder(input.orderId, input.parcels, input.escrowWorkflowId);
     },
 
     /** After a completed order: removes exactly the ordered cart entries (idempotent). */

@@ -19,7 +19,7 @@
  *    stored input once Temporal is back, as does a retry of the same key.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { BusinessError } from '../lib/errors';
@@ -37,6 +37,7 @@ import { searchAttributes } from '../workflows/search-attributes';
 import type { CheckoutPort, CheckoutSnapshot, OrdersPort } from './deps';
 import { isSettled, loadOrderView, mergeOrder, type OrderView } from './order-view';
 import type { Reply } from './route';
+import type { PricingInput } from '../pricing';
 
 /** @deprecated legacy type (workflows/legacy); new orders run `orderWorkflowType`. */
 export const checkoutWorkflowType = orderWorkflowType;
@@ -135,6 +136,16 @@ export async function ensureSaga(client: Client, taskQueue: string, input: Check
   }
 }
 
+async function sagaExists(client: Client, orderId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(checkoutWorkflowId(orderId)).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
 /**
  * Starts the saga and, in the same call, sends it the `checkoutOutcome` Update (Update-with-Start),
  * which the workflow answers once the checkout has settled. Waits up to `waitMs`: the settled state,
@@ -150,15 +161,12 @@ async function startAndAwaitOutcome(deps: CheckoutDeps, input: CheckoutInput, wa
     const outcome = deps.client.withAbortSignal(stop.signal, () => deps.client.workflow.executeUpdateWithStart(checkoutOutcomeUpdate, { startWorkflowOperation }));
     // The start itself must be known to have happened (or failed) whatever becomes of the wait.
     const started = startWorkflowOperation.workflowHandle();
-    const [state] = await Promise.all([
-      outcome.catch((err: unknown) => {
-        if (stop.signal.aborted) return undefined; // the wait ended; the saga goes on
-        throw err;
-      }),
-      started,
-    ]);
+    const [state] = await Promise.all([outcome, started]);
     return state;
   } catch (err) {
+    // The wait ended first. The server answers the start together with the Update, so whether the
+    // saga started is asked separately (only on this slow path): it has, and goes on -> 202.
+    if (stop.signal.aborted && (await sagaExists(deps.client, input.orderId))) return undefined;
     // Not the first start: the order's saga exists (a concurrent duplicate) or finished already.
     if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
     throw err;
@@ -194,13 +202,13 @@ function keyReused(orderId: string): BusinessError {
 }
 
 /** Refuses what the saga would refuse anyway, before anything is written, reserved or charged. */
-async function precheck(deps: CheckoutDeps, request: CheckoutRequest, snapshot: CheckoutSnapshot): Promise<void> {
+async function precheck(deps: CheckoutDeps, request: CheckoutRequest, snapshot: CheckoutSnapshot): Promise<PricingInput> {
   if (snapshot.items.length === 0) throw new BusinessError('CART_EMPTY', 'the cart is empty', {});
   // 422 VOUCHER_EXPIRED / VOUCHER_NOT_STARTED / VOUCHER_NOT_FOUND, 422 INSUFFICIENT_STOCK (a sku the
   // Redis gate knows to be short), 400 for a cart that cannot be priced; else the saga's price.
-  const pricing = await deps.checkout.precheck(request.buyerId, snapshot);
+  const { pricing, pricingInput } = await deps.checkout.precheck(request.buyerId, snapshot);
   const expected = request.body.expectedGrandTotal;
-  if (expected === undefined) return;
+  if (expected === undefined) return pricingInput;
   if (pricing.totals.grandTotal !== expected) {
     throw new BusinessError(
       'PRICE_CHANGED',
@@ -209,6 +217,7 @@ async function precheck(deps: CheckoutDeps, request: CheckoutRequest, snapshot: 
       'conflict',
     );
   }
+  return pricingInput;
 }
 
 export async function handleCheckout(deps: CheckoutDeps, request: CheckoutRequest, log: Logger, onOrder: (orderId: string) => void): Promise<CheckoutOutcome> {
@@ -221,16 +230,18 @@ export async function handleCheckout(deps: CheckoutDeps, request: CheckoutReques
   }
 
   const snapshot = await deps.checkout.snapshot(request.buyerId);
-  await precheck(deps, request, snapshot);
+  const pricingInput = await precheck(deps, request, snapshot);
 
   const orderId = newOrderId();
-  const input = inputOf(deps, orderId, request, snapshot);
+  const input: CheckoutInput = { ...inputOf(deps, orderId, request, snapshot), pricingInput };
   const accepted = await deps.orders.acceptCheckoutRequest({
     orderId,
     buyerId: request.buyerId,
     idempotencyKey: request.idempotencyKey,
     requestHash,
-    checkoutInput: input,
+    // Without the pricing input: a saga started again from the stored input (a retried key, the
+    // reconciler) loads today's catalog prices itself.
+    checkoutInput: inputOf(deps, orderId, request, snapshot),
   });
   onOrder(accepted.order.orderId);
   if (!accepted.created) {

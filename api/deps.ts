@@ -10,7 +10,7 @@ import type { OrdersService, OrderRecord } from '../services/orders';
 import type { PaymentsService } from '../services/payments';
 import type { CampaignInput, PricingConfigInput, ProductInput, PromotionInput, SellerInput } from '../services/catalog';
 import type { VoucherInputBody } from '../services/vouchers/schemas';
-import type { PriceBreakdown } from '../pricing';
+import type { PriceBreakdown, PricingInput } from '../pricing';
 import type { CartEntries, CheckoutItem, CheckoutSettings } from '../workflows/contract';
 import type { Probes } from './health';
 import type { HttpMetrics } from './observability';
@@ -61,9 +61,10 @@ export interface CheckoutPort {
    * the first in cart order), a line known to be sold out from the Redis gate (422
    * INSUFFICIENT_STOCK, details.lines: every short line; unknown availability never refuses), a
    * cart the engine cannot price (400 VALIDATION_FAILED naming the lines). Otherwise returns the
-   * snapshot's price exactly as the saga will compute it (for PRICE_CHANGED).
+   * snapshot's price exactly as the saga will compute it (for PRICE_CHANGED), with the pricing
+   * input it was computed from (handed to the saga, which then prices without loading it again).
    */
-  precheck(userId: string, snapshot: CheckoutSnapshot): Promise<PriceBreakdown>;
+  precheck(userId: string, snapshot: CheckoutSnapshot): Promise<{ pricing: PriceBreakdown; pricingInput: PricingInput }>;
 }
 
 /** Catalog administration of api-contract.md; bodies arrive validated by the API's schemas. */

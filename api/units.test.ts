@@ -86,7 +86,7 @@ describe('api units', () => {
   it('reads its configuration from the environment and refuses nonsense', () => {
     const config = apiConfigFromEnv({ CHECKOUT_WAIT_MS: '500', CHECKOUT_RATE_LIMIT: '5', PAYMENT_TIMEOUT_MS: '1000', JWT_SECRET: 's' });
     assert.equal(config.checkoutWaitMs, 500);
-    assert.deepEqual(config.checkoutRateLimit, { limit: 5, windowMs: 60_000 });
+    assert.deepEqual(config.checkoutRateLimit, { limit: 5, windowMs: 60_000, prefix: 'rl:checkout:' });
     assert.deepEqual(config.checkoutSettings, { paymentTimeout: 1000 });
     assert.equal(config.jwtSecret, 's');
     assert.throws(() => apiConfigFromEnv({ CHECKOUT_WAIT_MS: 'soon' }), /CHECKOUT_WAIT_MS/);

@@ -95,7 +95,7 @@ export function wireCheckout(cart: CartService, pricing: CheckoutPricing, stockG
         throw new BusinessError('INSUFFICIENT_STOCK', `not enough stock for ${shortLines.length} line(s): ${list}`, { lines: shortLines });
       }
       if (input.status === 'rejected') throw input.reason;
-      return priceOrRefuse(input.value);
+      return { pricing: priceOrRefuse(input.value), pricingInput: input.value };
     },
     async snapshot(userId) {
       const snapshot = await cart.snapshot(userId);

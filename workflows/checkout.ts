@@ -158,27 +158,43 @@ async function runSaga(
     { key: searchAttributes.sellerIds, value: Object.keys(pricing.sellers) },
     { key: searchAttributes.grandTotalMinor, value: pricing.totals.grandTotal },
   ]);
-  await saga.step('createOrder', () => db.recordOrder({ orderId, buyerId, pricing }));
 
-  // Stock and vouchers do not depend on each other: reserved and held at once. Each undo is
-  // registered before its action (an action that timed out may still have taken effect).
-  saga.addCompensation('releaseStock', () => undo.releaseStock({ orderId }));
-  if (input.voucherCodes.length > 0) saga.addCompensation('releaseVouchers', () => undo.releaseVouchers({ orderId }));
-  await reserveAndHold(input, pricing, saga);
+  // The order's frozen price, each seller's stock and the vouchers do not depend on each other:
+  // all written at once. Each undo is registered before its action (an action that timed out may
+  // still have taken effect); stock and vouchers go back together.
+  saga.addCompensation('releaseStock', () => undo.releaseStock({ orderId }), { group: 'reservations' });
+  if (input.voucherCodes.length > 0) saga.addCompensation('releaseVouchers', () => undo.releaseVouchers({ orderId }), { group: 'reservations' });
+  await settleAll([saga.step('createOrder', () => db.recordOrder({ orderId, buyerId, pricing })), reserveAndHold(input, pricing, saga)]);
 
   // The payment's undo runs after the others: a payment still pending at the PSP must not keep
-  // stock and vouchers from going back. A zero grand total is recorded with no PSP call.
-  saga.addCompensation('refundPayment', () => pspUndo.refundCharge({ orderId, parcels: parcelRefunds(pricing) }), { last: true });
-  await saga.step('charge', () => charge(input, pricing, settings, payment, (status) => setStatus(state, status, index)));
+  // stock and vouchers from going back. A card the PSP declined took nothing: nothing to ask it.
+  // A zero grand total is recorded with no PSP call.
+  let declined = false;
+  saga.addCompensation('refundPayment', () => (declined ? Promise.resolve() : pspUndo.refundCharge({ orderId, parcels: parcelRefunds(pricing) })), { last: true });
+  await saga.step('charge', async () => {
+    try {
+      await charge(input, pricing, settings, payment, (status) => setStatus(state, status, index));
+    } catch (err) {
+      declined = failureCause(err)?.type === 'PAYMENT_DECLINED';
+      throw err;
+    }
+  });
 
   saga.addCompensation('refundEscrow', () => pspUndo.refundEscrow({ orderId, parcels: parcelRefunds(pricing) }));
   await saga.step('createEscrow', () => db.createEscrow({ orderId, pricing }));
   await saga.step('confirm', () => confirm(input, pricing, state, settings, index));
 }
 
+/** Waits for every promise; then throws the first failure in the given order, if any. */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** Prices the snapshot with catalog prices, inside the workflow (the engine is pure and deterministic). */
 async function priceCart(input: CheckoutInput): Promise<PriceBreakdown> {
-  const pricingInput = await db.loadPricingInput({ items: input.items, voucherCodes: input.voucherCodes });
+  const pricingInput = input.pricingInput ?? (await db.loadPricingInput({ items: input.items, voucherCodes: input.voucherCodes }));
   let pricing: PriceBreakdown;
   try {
     pricing = price(pricingInput);
@@ -215,33 +231,10 @@ async function reserveAndHold(input: CheckoutInput, pricing: PriceBreakdown, sag
     if (sellerId === undefined) throw refuse('CART_INVALID', `line ${item.sku} was not priced`, { sku: item.sku });
     bySeller.set(sellerId, [...(bySeller.get(sellerId) ?? []), { sku: item.sku, quantity: item.quantity }]);
   }
-  const stock = saga.step('reserveInventory', async () => {
-    const results = await Promise.allSettled([...bySeller].map(([sellerId, lines]) => db.reserveStock({ orderId, sellerId, lines })));
-    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
-    if (failures.length === 0) return;
-    const isShortage = (err: unknown): boolean => refusalOf(err)?.code === 'INSUFFICIENT_STOCK';
-    if (failures.every(isShortage)) {
-      const lines = failures.flatMap(shortLinesOf);
-      throw refuse('INSUFFICIENT_STOCK', `not enough stock for ${lines.length} line(s)`, { lines });
-    }
-    throw failures.find((err) => !isShortage(err));
-  });
-  const vouchers =
-    input.voucherCodes.length === 0
-      ? Promise.resolve()
-      : saga.step('holdVouchers', async () => {
-          const results = await Promise.allSettled(input.voucherCodes.map((code) => db.holdVoucher({ code, buyerId, orderId })));
-          const firstFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-          if (firstFailure) throw firstFailure.reason;
-        });
-  const [stockResult, voucherResult] = await Promise.allSettled([stock, vouchers]);
-  if (stockResult.status === 'rejected') throw stockResult.reason;
-  if (voucherResult.status === 'rejected') throw voucherResult.reason;
-}
-
-function shortLinesOf(err: unknown): unknown[] {
-  const details = failureDetails(err);
-  return Array.isArray(details.lines) ? (details.lines as unknown[]) : [];
+  const sellers = [...bySeller].map(([sellerId, lines]) => ({ sellerId, lines }));
+  const stock = saga.step('reserveInventory', () => db.reserveOrderStock({ orderId, sellers }));
+  const vouchers = input.voucherCodes.length === 0 ? Promise.resolve() : saga.step('holdVouchers', () => db.holdOrderVouchers({ orderId, buyerId, codes: input.voucherCodes }));
+  await settleAll([stock, vouchers]);
 }
 
 type PaymentOutcome = 'succeeded' | 'failed';
@@ -315,7 +308,13 @@ function parcelRefunds(pricing: PriceBreakdown): { sellerId: string; amountMinor
   return Object.entries(pricing.sellers).map(([sellerId, seller]) => ({ sellerId, amountMinor: seller.customerPaid }));
 }
 
-/** Reservations become sales, holds become redemptions, the parcels are opened, the cart emptied. */
+/**
+ * Holds become redemptions, reservations become sales, the cart is emptied of what was bought, the
+ * parcels open and the order completes: one local activity (activities/checkout.ts confirmOrder),
+ * in that order — the voucher consumption can still be refused (a hold that expired) and must come
+ * before the stock is committed (a committed reservation is no longer released by the stock's
+ * undo), and the order is COMPLETED only once everything else is in place.
+ */
 async function confirm(
   input: CheckoutInput,
   pricing: PriceBreakdown,
@@ -325,19 +324,20 @@ async function confirm(
 ): Promise<void> {
   const { orderId } = input;
   const shipBy = new Date(Date.parse(state.createdAt) + msToNumber(settings.shipBy)).toISOString();
-  // Vouchers first: consuming can still be refused (a hold that expired), committing stock cannot,
-  // and a committed reservation is no longer released by the stock compensation.
-  if (input.voucherCodes.length > 0) await db.consumeVouchers({ orderId });
   const parcels = Object.entries(pricing.sellers).map(([sellerId, seller]) => ({ sellerId, customerPaid: seller.customerPaid, payout: seller.payout, shipBy }));
-  await Promise.all([
-    db.commitStock({ orderId }),
-    db.createParcels({ orderId, parcels, escrowWorkflowId: checkoutWorkflowId(orderId) }),
-    // Before COMPLETED is visible: a buyer who sees the order completed never finds its lines still
-    // in the cart (and so never pays for them twice).
-    input.cartEntries ? db.clearOrderedCart({ buyerId: input.buyerId, entries: input.cartEntries }) : Promise.resolve(),
-  ]);
+  // The cart is emptied of what was bought before COMPLETED is visible: a buyer who sees the order
+  // completed never finds its lines still in the cart (and so never pays for them twice).
+  await db.confirmOrder({
+    orderId,
+    buyerId: input.buyerId,
+    withVouchers: input.voucherCodes.length > 0,
+    ...(input.cartEntries ? { cartEntries: input.cartEntries } : {}),
+    parcels,
+    escrowWorkflowId: checkoutWorkflowId(orderId),
+  });
   state.parcels = parcels.map((parcel) => ({ ...parcel, status: 'HELD' }));
-  await setStatus(state, 'COMPLETED', index);
+  state.status = 'COMPLETED';
+  index([{ key: searchAttributes.checkoutStatus, value: 'COMPLETED' }]);
 }
 
 async function setStatus(state: CheckoutState, status: OrderStatus, index: (pairs: SearchAttributeUpdatePair[]) => void): Promise<void> {

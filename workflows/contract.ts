@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { PriceBreakdown } from '../pricing';
+import type { PriceBreakdown, PricingInput } from '../pricing';
 
 // ------------------------------------------------------------------ ids
 
@@ -99,6 +99,11 @@ export interface CheckoutInput {
   voucherCodes: string[];
   /** What to remove from the buyer's cart once the order completes (absent: leave the cart alone). */
   cartEntries?: CartEntries;
+  /**
+   * The catalog's pricing input for the snapshot, when the API loaded it already (it does, for its
+   * pre-checks): the saga prices it without loading it again. Absent: the saga loads it.
+   */
+  pricingInput?: PricingInput;
   paymentToken: string;
   /** When given, the saga refuses with PRICE_CHANGED if the server's grand total differs. */
   expectedGrandTotal?: number;

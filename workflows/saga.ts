@@ -11,6 +11,7 @@ interface Compensation {
   name: string;
   undo: () => Promise<unknown>;
   last: boolean;
+  group?: string;
 }
 
 export interface CompensationOptions {
@@ -20,6 +21,11 @@ export interface CompensationOptions {
    * that stock and vouchers are not held behind it.
    */
   last?: boolean;
+  /**
+   * Undos of one group that come one after another in the compensation order run at the same
+   * time: for actions that ran in parallel and do not depend on each other (stock and vouchers).
+   */
+  group?: string;
 }
 
 /** Pause between two attempts of an undo whose activity gave up (each activity also retries itself). */
@@ -50,7 +56,7 @@ export class Saga {
    * out may still have taken effect, and every undo is a no-op when there is nothing to undo.
    */
   addCompensation(name: string, undo: () => Promise<unknown>, options: CompensationOptions = {}): void {
-    this.undos.push({ name, undo, last: options.last ?? false });
+    this.undos.push({ name, undo, last: options.last ?? false, ...(options.group ? { group: options.group } : {}) });
   }
 
   /** Whether any undo is registered (a refusal before the first side effect has nothing to undo). */
@@ -63,15 +69,30 @@ export class Saga {
     await CancellationScope.nonCancellable(async () => {
       const newestFirst = [...this.undos].reverse();
       const ordered = [...newestFirst.filter((u) => !u.last), ...newestFirst.filter((u) => u.last)];
-      for (const { name, undo } of ordered) {
-        const entry = record(this.compensations, name);
-        await untilItSucceeds(name, undo);
-        mark(entry, 'completed');
-        this.onCompensation(name);
+      for (const batch of batches(ordered)) {
+        await Promise.all(
+          batch.map(async ({ name, undo }) => {
+            const entry = record(this.compensations, name);
+            await untilItSucceeds(name, undo);
+            mark(entry, 'completed');
+            this.onCompensation(name);
+          }),
+        );
       }
     });
     this.undos.length = 0;
   }
+}
+
+/** Consecutive undos of one group form one batch; every other undo is a batch of its own. */
+function batches(ordered: readonly Compensation[]): Compensation[][] {
+  const result: Compensation[][] = [];
+  for (const undo of ordered) {
+    const previous = result.at(-1);
+    if (undo.group !== undefined && previous?.[0]?.group === undo.group) previous.push(undo);
+    else result.push([undo]);
+  }
+  return result;
 }
 
 async function untilItSucceeds(name: string, undo: () => Promise<unknown>): Promise<void> {

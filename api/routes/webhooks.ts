@@ -4,10 +4,12 @@
  * in one transaction with its effect on the payment records), and then forwarded to the order's
  * checkout saga as the `paymentEvent` signal.
  *
- * The signal is sent for every verified delivery, a repeated one too: if an earlier delivery was
- * recorded but its signal failed (Temporal unavailable -> 503, the PSP retries), the retry must
- * still reach the saga. The saga ignores an event id it has seen, so the effect happens once.
- * An event for an unknown or finished saga is recorded and answered 200.
+ * The signal is sent for every verified delivery of a payment outcome the saga may be waiting for, a
+ * repeated one too: if an earlier delivery was recorded but its signal failed (Temporal unavailable
+ * -> 503, the PSP retries), the retry must still reach the saga. The saga ignores an event id it has
+ * seen, so the effect happens once. Refund events, and the outcome of a charge that answered it at
+ * once (the saga learned it from its charge activity), are recorded but not signalled: a signal
+ * costs the workflow a task. An event for an unknown or finished saga is recorded and answered 200.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
@@ -73,7 +75,7 @@ export function webhookRoutes(deps: { client: Client; payments: PaymentsPort }):
         if (!event) return { status: 200, body: { received: true, eventId: null, duplicate: false } };
         const orderId = event.data.orderId;
         noteIds(res, { orderId, workflowId: checkoutWorkflowId(orderId) });
-        const delivered = await forwardPaymentEvent(deps.client, event);
+        const delivered = outcome.forSaga ? await forwardPaymentEvent(deps.client, event) : false;
         log.info({ eventId: event.id, type: event.type, duplicate: !outcome.isNew, knownOrder: outcome.knownOrder, delivered }, 'payment event');
         return { status: 200, body: { received: true, eventId: event.id, duplicate: !outcome.isNew } };
       },

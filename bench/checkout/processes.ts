@@ -60,7 +60,9 @@ export function spawnTs(name: string, entry: string, env: NodeJS.ProcessEnv, log
   const logFile = path.join(logDir(), logName);
   const fd = openSync(logFile, 'w');
   try {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', entry], { cwd: projectRoot, env, stdio: ['ignore', fd, fd] });
+    // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=.data/prof") profiles the spawned processes.
+    const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...extraArgs, '--require', 'tsx/cjs', entry], { cwd: projectRoot, env, stdio: ['ignore', fd, fd] });
     const proc = { name, child, logFile };
     running.push(proc);
     return proc;

@@ -158,13 +158,19 @@ const promotionColumns = 'promotion_id, seller_id, skus, discount_type, rate_bps
 const campaignColumns =
   'campaign_id, category, seller_id, discount_type, rate_bps, max_discount_minor, amount_minor, min_spend_minor, funded_by, active';
 
-/** One statement: products with shipping fees, promotions, campaigns and the rates (bigints as text). */
+/**
+ * One statement: products with shipping fees, promotions, campaigns and the rates (bigints as text).
+ * The skus come as a JSON array turned into an array by an InitPlan: the planner's estimates then
+ * do not depend on the parameter, so after five executions Postgres keeps one generic plan for the
+ * prepared statement instead of planning it afresh on every call (a text[] parameter compared with
+ * `= ANY` kept it on custom plans: about 0.5 ms of planning per call, measured).
+ */
 const pricingDataSql = `
 WITH p AS (
   SELECT p.sku, p.seller_id, p.name, p.category, p.unit_price_minor::text AS unit_price_minor, p.currency,
          s.shipping_fee_minor::text AS shipping_fee_minor
     FROM products p JOIN sellers s ON s.seller_id = p.seller_id
-   WHERE p.sku = ANY ($1::text[]))
+   WHERE p.sku = ANY (ARRAY(SELECT json_array_elements_text($1::json))))
 SELECT
   (SELECT coalesce(json_agg(p), '[]'::json) FROM p) AS products,
   (SELECT coalesce(json_agg(x ORDER BY x.position), '[]'::json) FROM (
@@ -334,7 +340,7 @@ export function createCatalogService({ pool, stockGate }: CatalogDeps): CatalogS
       promotions: PromotionRow[];
       campaigns: CampaignRow[];
       config: ConfigRow | null;
-    }>({ name: 'catalog_pricing_data', text: pricingDataSql, values: [[...skus]] });
+    }>({ name: 'catalog_pricing_data', text: pricingDataSql, values: [JSON.stringify(skus)] });
     const row = single(rows);
     return {
       products: new Map(row.products.map((p) => [p.sku, { ...toProduct(p), shippingFee: toSafeInt(p.shipping_fee_minor) }])),

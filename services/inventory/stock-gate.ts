@@ -89,10 +89,14 @@ export function createStockGate({ pool, redis, nowMs = () => Date.now(), maxAgeM
       name: 'stock_gate_read',
       text: `SELECT b.sku, sum(b.on_hand - b.reserved) AS available
                FROM inventory_buckets b
-              WHERE b.sku = ANY ($1::text[])
-                 OR b.sku IN (SELECT r.sku FROM inventory_reservations r WHERE r.order_id = ANY ($2::text[]))
+              WHERE b.sku = ANY (ARRAY(
+                      SELECT json_array_elements_text($1::json)
+                       UNION
+                      SELECT r.sku FROM inventory_reservations r
+                       WHERE r.order_id = ANY (ARRAY(SELECT json_array_elements_text($2::json)))))
               GROUP BY b.sku`,
-      values: [skus, orders],
+      // JSON through an InitPlan: one generic plan for the prepared statement (see services/catalog/service.ts).
+      values: [JSON.stringify(skus), JSON.stringify(orders)],
     });
     if (rows.length > 0) {
       await recordScript.run(redis, [stockGateKeys.avail], [gen, nowMs(), ...rows.flatMap((r) => [r.sku, toSafeInt(r.available)])]);

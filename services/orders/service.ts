@@ -284,6 +284,33 @@ export function createOrdersService({ pool }: { pool: Pool }) {
       return current.rows[0].status;
     },
 
+    /**
+     * The saga's last write: the order's parcels in HELD and the order COMPLETED, in one statement
+     * (so never one without the other). Idempotent; refuses an order that FAILED.
+     */
+    async completeOrder(
+      orderId: string,
+      parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[],
+      escrowWorkflowId?: string,
+    ): Promise<void> {
+      const { rows } = await pool.query<{ status: OrderStatus }>(
+        `WITH parcels AS (
+           INSERT INTO order_parcels (order_id, seller_id, customer_paid_minor, payout_minor, ship_by, escrow_workflow_id)
+           SELECT $1, p.seller_id, p.customer_paid, p.payout, p.ship_by, $3
+             FROM jsonb_to_recordset($2::jsonb) AS p(seller_id text, customer_paid bigint, payout bigint, ship_by timestamptz)
+            WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = $1 AND status <> 'FAILED')
+           ON CONFLICT (order_id, seller_id) DO NOTHING
+           RETURNING 1)
+         UPDATE orders SET status = 'COMPLETED', updated_at = now()
+          WHERE order_id = $1 AND status NOT IN ('COMPLETED', 'FAILED')
+         RETURNING status`,
+        [orderId, JSON.stringify(parcels.map((p) => ({ seller_id: p.sellerId, customer_paid: p.customerPaid, payout: p.payout, ship_by: p.shipBy }))), escrowWorkflowId ?? null],
+      );
+      if (rows[0]) return;
+      const current = await pool.query<{ status: OrderStatus }>('SELECT status FROM orders WHERE order_id = $1', [orderId]);
+      if (current.rows[0]?.status !== 'COMPLETED') throw new Error(`order ${orderId} is ${current.rows[0]?.status ?? 'missing'}; it cannot complete`);
+    },
+
     /** Creates the order's parcels in HELD (idempotent per order and seller). */
     async createParcels(
       orderId: string,

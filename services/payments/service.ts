@@ -321,14 +321,16 @@ export function createPaymentsService({ pool, gateway, clock = Date.now }: Payme
 
     async handleWebhook(rawBody, signature) {
       const event = gateway.parseWebhook(rawBody, signature, clock());
-      if (!event) return { event: undefined, isNew: false, applied: false, knownOrder: false };
+      if (!event) return { event: undefined, isNew: false, applied: false, knownOrder: false, forSaga: false };
       // Recording the event and applying it commit together: a crash in between must not leave an
       // event that is "seen" (so never applied again) but had no effect.
       return store.inTransaction(pool, async (client) => {
         const isNew = await store.insertEvent(client, event);
         const knownOrder = await store.orderHasPayment(client, event.data.orderId);
         const applied = isNew && knownOrder ? await store.applyEvent(client, event) : false;
-        return { event, isNew, applied, knownOrder };
+        // Only a payment outcome the saga may be waiting for is worth a signal (and a workflow task).
+        const forSaga = event.type !== 'refund.succeeded' && !(await store.outcomeFromCharge(client, event.data.orderId));
+        return { event, isNew, applied, knownOrder, forSaga };
       });
     },
   };

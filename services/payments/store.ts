@@ -92,7 +92,8 @@ function movableTo(to: PaymentStatus): PaymentStatus[] {
 export async function recordCharge(db: Queryable, orderId: string, charge: GatewayCharge): Promise<PaymentRecord | undefined> {
   const { rows } = await db.query<PaymentRow>(
     `UPDATE payments
-        SET status = $2, payment_id = coalesce(payment_id, nullif($3, '')), decline_code = coalesce($4, decline_code), updated_at = now()
+        SET status = $2, payment_id = coalesce(payment_id, nullif($3, '')), decline_code = coalesce($4, decline_code), updated_at = now(),
+            outcome_from_charge = outcome_from_charge OR (status = 'pending' AND $2 <> 'processing')
       WHERE order_id = $1 AND status = ANY($5::text[]) AND (payment_id IS NULL OR payment_id = $3 OR $3 = '')
       RETURNING ${paymentColumns}`,
     [orderId, charge.status, charge.paymentId, charge.declineCode, movableTo(charge.status)],
@@ -139,6 +140,15 @@ export async function applyEvent(db: Queryable, event: PaymentEvent): Promise<bo
 export async function orderHasPayment(db: Queryable, orderId: string): Promise<boolean> {
   const { rowCount } = await db.query('SELECT 1 FROM payments WHERE order_id = $1', [orderId]);
   return rowCount === 1;
+}
+
+/**
+ * Whether the order's payment outcome came back from the charge call itself (see migration 0041):
+ * then the saga knows it already and a payment webhook has nothing to tell it.
+ */
+export async function outcomeFromCharge(db: Queryable, orderId: string): Promise<boolean> {
+  const { rows } = await db.query<{ outcome_from_charge: boolean }>('SELECT outcome_from_charge FROM payments WHERE order_id = $1', [orderId]);
+  return rows[0]?.outcome_from_charge ?? false;
 }
 
 // ------------------------------------------------------------------ refunds

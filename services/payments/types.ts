@@ -177,4 +177,9 @@ export interface WebhookOutcome {
   readonly applied: boolean;
   /** False when no payment is recorded for the event's order: the event is kept (for audit) without effect. */
   readonly knownOrder: boolean;
+  /**
+   * Whether the order's saga may be waiting for this event: a payment outcome the charge call did
+   * not already answer. False for refunds and for outcomes the saga learned from its charge.
+   */
+  readonly forSaga: boolean;
 }

@@ -166,9 +166,20 @@ describe('payment webhooks @integration', () => {
     const [hook] = await receiver.waitFor(1, (h) => h.event.data.orderId === orderId);
     const outcome = await payments.handleWebhook(hook!.rawBody, String(hook!.headers[gateway.signatureHeader]));
     assert.deepEqual([outcome.event?.type, outcome.isNew, outcome.knownOrder], ['payment.succeeded', true, true]);
+    assert.equal(outcome.forSaga, false, 'the charge answered succeeded at once: the saga knows, no signal needed');
     await payments.refund(orderId, 'seller_a', 200);
     const [refundHook] = await receiver.waitFor(1, (h) => h.event.type === 'refund.succeeded' && h.event.data.orderId === orderId);
     const refundOutcome = await payments.handleWebhook(refundHook!.rawBody, String(refundHook!.headers['payment-signature']));
     assert.deepEqual([refundOutcome.event?.data.sellerId, refundOutcome.isNew], ['seller_a', true]);
+    assert.equal(refundOutcome.forSaga, false, 'refund events are never signalled');
+  });
+
+  it('marks the outcome of an asynchronous payment for the saga, a repeated delivery too', async () => {
+    const { orderId, paymentId } = await processingOrder();
+    const event = eventFor(orderId, paymentId);
+    const first = await deliver(event);
+    assert.deepEqual([first.applied, first.forSaga], [true, true]);
+    const again = await deliver(event);
+    assert.deepEqual([again.isNew, again.forSaga], [false, true], 'a retried delivery still reaches the saga (its first signal may have failed)');
   });
 });

@@ -285,7 +285,13 @@ export function createVoucherService({ pool, redis, now = () => new Date(), hold
   async function getDefinitions(codes: readonly string[]): Promise<Map<string, VoucherDefinition>> {
     const valid = codes.filter((c) => voucherCodeSchema.safeParse(c).success);
     if (valid.length === 0) return new Map();
-    const { rows } = await pool.query<VoucherRow>(`SELECT ${voucherColumns} FROM vouchers WHERE code = ANY ($1::text[])`, [valid]);
+    // A named statement whose codes come as JSON through an InitPlan: one generic plan, no re-planning
+    // per call (see pricingDataSql in services/catalog/service.ts).
+    const { rows } = await pool.query<VoucherRow>({
+      name: 'voucher_definitions',
+      text: `SELECT ${voucherColumns} FROM vouchers WHERE code = ANY (ARRAY(SELECT json_array_elements_text($1::json)))`,
+      values: [JSON.stringify(valid)],
+    });
     return new Map(rows.map((row) => [row.code, toDefinition(row)]));
   }
 

@@ -78,8 +78,8 @@ async function startWebhookForwarder(services: () => Services, client: () => Cli
       void (async () => {
         const { payments } = services();
         const outcome = await payments.handleWebhook(raw, req.headers[payments.signatureHeader] as string | undefined);
-        // Like the API: every verified delivery is forwarded; the saga ignores event ids it has seen.
-        if (outcome.event) await forwardPaymentEvent(client(), outcome.event);
+        // Like the API: every verified delivery the saga may wait for is forwarded; it ignores ids it has seen.
+        if (outcome.event && outcome.forSaga) await forwardPaymentEvent(client(), outcome.event);
         delivered++;
         res.writeHead(200).end('{}');
       })().catch((err: unknown) => {
