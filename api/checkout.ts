@@ -35,7 +35,7 @@ import {
 } from '../workflows/contract';
 import { searchAttributes } from '../workflows/search-attributes';
 import type { CheckoutPort, CheckoutSnapshot, OrdersPort } from './deps';
-import { isSettled, loadOrderView, mergeOrder, type OrderView } from './order-view';
+import { isSettled, loadOrderView, viewOfSettled, type OrderView } from './order-view';
 import type { Reply } from './route';
 import type { PricingInput } from '../pricing';
 
@@ -255,7 +255,7 @@ export async function handleCheckout(deps: CheckoutDeps, request: CheckoutReques
   const settled = await startAndAwaitOutcome(deps, input, deps.checkoutWaitMs);
   log.info({ orderId, items: snapshot.items.length, vouchers: snapshot.voucherCodes.length, settled: settled?.status }, 'checkout saga started');
   const headers = { Location: orderLocation(orderId) };
-  if (settled) return { orderId, reply: { status: 201, body: mergeOrder(await deps.orders.getOrder(orderId), settled), headers } };
+  if (settled) return { orderId, reply: { status: 201, body: viewOfSettled(settled), headers } };
   const order = await view(deps, orderId, log);
   if (isSettled(order.status)) return { orderId, reply: { status: 201, body: order, headers } };
   return { orderId, reply: { status: 202, body: { orderId, status: order.status }, headers } };

@@ -36,7 +36,8 @@ export function summaryOf(order: OrderRecord): OrderSummary {
     status: order.status,
     ...(order.failure ? { failure: order.failure } : {}),
     pricing: order.pricing ?? null,
-    parcels: order.parcels,
+    // Where a parcel's actions go is the API's business (api/parcel-actions.ts), not the client's.
+    parcels: order.parcels.map(({ escrowWorkflowId: _internal, ...parcel }) => parcel),
     createdAt: order.createdAt,
   };
 }
@@ -59,8 +60,26 @@ export function mergeOrder(order: OrderRecord, state: CheckoutState | undefined)
     status,
     ...(failure && status === 'FAILED' ? { failure } : {}),
     pricing: order.pricing ?? state.pricing ?? null,
-    parcels: order.parcels.length > 0 ? order.parcels : state.parcels,
+    parcels: order.parcels.length > 0 ? base.parcels : state.parcels,
     saga: { steps: state.saga.steps, compensations: state.saga.compensations },
+  };
+}
+
+/**
+ * The view of an order whose saga has just settled, from the settled state the workflow answered
+ * (the `checkoutOutcome` Update): no database read. It is what the database holds at that moment
+ * (the saga writes every one of these before it answers).
+ */
+export function viewOfSettled(state: CheckoutState): OrderView {
+  return {
+    orderId: state.orderId,
+    userId: state.buyerId,
+    status: state.status,
+    ...(state.failure && state.status === 'FAILED' ? { failure: state.failure } : {}),
+    pricing: state.pricing ?? null,
+    parcels: state.parcels,
+    saga: { steps: state.saga.steps, compensations: state.saga.compensations },
+    createdAt: state.createdAt,
   };
 }
 
