@@ -136,9 +136,12 @@ export async function ensureSaga(client: Client, taskQueue: string, input: Check
   }
 }
 
+/** Bound of the "did the saga start?" question on the slow path: Temporal unreachable must not hold the answer. */
+const sagaExistsDeadlineMs = 1500;
+
 async function sagaExists(client: Client, orderId: string): Promise<boolean> {
   try {
-    await client.workflow.getHandle(checkoutWorkflowId(orderId)).describe();
+    await client.withDeadline(Date.now() + sagaExistsDeadlineMs, () => client.workflow.getHandle(checkoutWorkflowId(orderId)).describe());
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
