@@ -13,7 +13,7 @@ import { projectRoot } from '../lib/config';
 import { testConfig } from '../test/support/env';
 import { closeTestHandles } from '../test/support/env';
 import { startCheckoutHarness } from '../test/support/checkout-harness';
-import { confirmReceiptUpdate, deliverUpdate, parcelWorkflowId, shipUpdate } from '../workflows/contract';
+import { checkoutWorkflowId, parcelActionUpdate, type ParcelAction } from '../workflows/contract';
 
 const outDir = path.join(projectRoot, 'workflows', 'histories');
 
@@ -32,30 +32,36 @@ async function main(): Promise<void> {
   try {
     const s = await h.seedScenario({ c: 0 });
     const items = [{ sku: s.skus.a, quantity: 1 }, { sku: s.skus.b, quantity: 1 }];
+    // `orderWorkflow` histories (the legacy types' histories, checkout-*.json, were recorded by the
+    // first release and stay as they are: those executions may still be running).
+    const act = (orderId: string, sellerId: string, action: ParcelAction, by: string) =>
+      h.client.workflow.getHandle(checkoutWorkflowId(orderId)).executeUpdate(parcelActionUpdate, { args: [{ sellerId, action, by }] });
     const cases: { name: string; run: () => Promise<string[]> }[] = [
       {
-        name: 'checkout-completed',
+        name: 'order-completed',
         run: async () => {
           const handle = await h.startCheckout({ buyerId: 'replay-buyer', items, voucherCodes: [s.vouchers.sellerX, s.vouchers.platform, s.vouchers.freeShipping], paymentToken: 'tok_visa' });
-          const state = await handle.result();
-          const parcel = h.client.workflow.getHandle(parcelWorkflowId(state.orderId, s.sellers.x));
-          await parcel.executeUpdate(shipUpdate, { args: [{ by: s.sellers.x }] });
-          await parcel.executeUpdate(deliverUpdate, { args: [{ by: 'admin' }] });
-          await parcel.executeUpdate(confirmReceiptUpdate, { args: [{ by: 'replay-buyer' }] });
-          await parcel.result();
-          return [handle.workflowId, parcel.workflowId];
-        },
-      },
-      {
-        name: 'checkout-async-payment',
-        run: async () => {
-          const handle = await h.startCheckout({ buyerId: 'replay-buyer', items: [{ sku: s.skus.a, quantity: 1 }], voucherCodes: [], paymentToken: 'tok_async' });
+          const state = await h.outcome(handle);
+          await act(state.orderId, s.sellers.x, 'ship', s.sellers.x);
+          await act(state.orderId, s.sellers.x, 'deliver', 'admin');
+          await act(state.orderId, s.sellers.x, 'confirmReceipt', 'replay-buyer');
+          await act(state.orderId, s.sellers.y, 'refund', 'replay-buyer');
           await handle.result();
           return [handle.workflowId];
         },
       },
       {
-        name: 'checkout-insufficient-stock',
+        name: 'order-async-payment',
+        run: async () => {
+          const handle = await h.startCheckout({ buyerId: 'replay-buyer', items: [{ sku: s.skus.a, quantity: 1 }], voucherCodes: [], paymentToken: 'tok_async' });
+          const state = await h.outcome(handle);
+          await act(state.orderId, s.sellers.x, 'refund', 'admin');
+          await handle.result();
+          return [handle.workflowId];
+        },
+      },
+      {
+        name: 'order-insufficient-stock',
         run: async () => {
           const handle = await h.startCheckout({ buyerId: 'replay-buyer', items: [...items, { sku: s.skus.c, quantity: 1 }], voucherCodes: [s.vouchers.platform], paymentToken: 'tok_visa' });
           await handle.result();
@@ -63,7 +69,7 @@ async function main(): Promise<void> {
         },
       },
       {
-        name: 'checkout-declined',
+        name: 'order-declined',
         run: async () => {
           const handle = await h.startCheckout({ buyerId: 'replay-buyer', items, voucherCodes: [s.vouchers.platform], paymentToken: 'tok_chargeDeclined' });
           await handle.result();
