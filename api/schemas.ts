@@ -75,6 +75,11 @@ export const priceBreakdownSchema = z
 
 const sagaStepSchema = z.looseObject({ name: z.string(), status: z.string(), at: z.string() });
 
+/** A refund or payout of the parcel refused by its counterparty, waiting for an operator. */
+export const parcelProblemSchema = z
+  .looseObject({ action: z.enum(['refund', 'release', 'restock']), code: z.string(), message: z.string(), at: z.string() })
+  .describe('a refused money move of this parcel, waiting for an operator (docs/checkout-saga.md)');
+
 export const parcelSchema = z.looseObject({
   sellerId: z.string(),
   status: z.enum(parcelStatuses),
@@ -82,6 +87,7 @@ export const parcelSchema = z.looseObject({
   payout: amountSchema,
   shipBy: z.string().optional(),
   autoReleaseAt: z.string().optional(),
+  problem: parcelProblemSchema.optional(),
 });
 
 export const failureSchema = z.looseObject({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()) });
@@ -118,6 +124,7 @@ export const parcelStateSchema = z.looseObject({
   payout: amountSchema,
   shipBy: z.string(),
   autoReleaseAt: z.string().optional(),
+  problem: parcelProblemSchema.optional(),
   history: z.array(z.looseObject({ status: z.enum(parcelStatuses), at: z.string(), by: z.string(), reason: z.string().optional() })),
 });
 

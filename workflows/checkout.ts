@@ -34,7 +34,6 @@ import { price, type PriceBreakdown } from '../pricing';
 import type { CheckoutActivities } from '../activities/checkout';
 import { compensationActivity, localCompensationActivity, localDatabaseActivity, pspActivity, pspProbeActivity } from './activity-options';
 import {
-  checkoutFailureCodes,
   checkoutOutcomeUpdate,
   checkoutStateQuery,
   checkoutWorkflowId,
@@ -42,16 +41,14 @@ import {
   parcelActionUpdate,
   parcelOfOrderQuery,
   paymentEventSignal,
-  type CheckoutFailure,
-  type CheckoutFailureCode,
   type CheckoutInput,
   type CheckoutSettings,
   type CheckoutState,
   type OrderStatus,
   type ParcelActionRequest,
-  type PaymentEvent,
 } from './contract';
 import { Parcel } from './parcels';
+import { failureCause, parcelRefunds, paymentEvents, refusalOf, refuse, type PaymentEvents } from './refusals';
 import { Saga } from './saga';
 import { searchAttributes } from './search-attributes';
 import type { CheckoutSinks } from './sinks';
@@ -62,16 +59,6 @@ const psp = proxyActivities<CheckoutActivities>(pspActivity);
 const pspProbe = proxyActivities<CheckoutActivities>(pspProbeActivity);
 const pspUndo = proxyActivities<CheckoutActivities>(compensationActivity);
 const { metrics } = proxySinks<CheckoutSinks>();
-
-/** A refusal decided in the workflow itself (price changed, voucher rejected, payment outcome). */
-class CheckoutRefusal extends Error {
-  constructor(readonly failure: CheckoutFailure) {
-    super(failure.message);
-  }
-}
-
-const refuse = (code: CheckoutFailureCode, message: string, details: Record<string, unknown> = {}): CheckoutRefusal =>
-  new CheckoutRefusal({ code, message, details });
 
 const isSettled = (status: OrderStatus): boolean => status === 'COMPLETED' || status === 'FAILED';
 
@@ -237,28 +224,6 @@ async function reserveAndHold(input: CheckoutInput, pricing: PriceBreakdown, sag
   await settleAll([stock, vouchers]);
 }
 
-type PaymentOutcome = 'succeeded' | 'failed';
-type PaymentEvents = ReturnType<typeof paymentEvents>;
-
-/** Collects payment webhook events: duplicates and out-of-order arrivals change nothing. */
-function paymentEvents() {
-  const seen = new Set<string>();
-  let outcome: PaymentOutcome | undefined;
-  return {
-    onEvent: (event: PaymentEvent): void => {
-      if (seen.has(event.eventId)) return;
-      seen.add(event.eventId);
-      // The first terminal event decides; a later contradictory one is logged, not obeyed.
-      if (event.type === 'payment.succeeded' || event.type === 'payment.failed') {
-        const said: PaymentOutcome = event.type === 'payment.succeeded' ? 'succeeded' : 'failed';
-        if (outcome !== undefined && outcome !== said) log.warn('contradictory payment event ignored', { eventId: event.eventId, type: event.type });
-        outcome ??= said;
-      }
-    },
-    outcome: (): PaymentOutcome | undefined => outcome,
-  };
-}
-
 async function charge(
   input: CheckoutInput,
   pricing: PriceBreakdown,
@@ -304,10 +269,6 @@ async function paymentWithoutWebhook(orderId: string, paymentId: string | null, 
   throw refuse('PAYMENT_TIMEOUT', `no payment outcome within ${String(settings.paymentTimeout)}`, { paymentId, pspStatus: status });
 }
 
-function parcelRefunds(pricing: PriceBreakdown): { sellerId: string; amountMinor: number }[] {
-  return Object.entries(pricing.sellers).map(([sellerId, seller]) => ({ sellerId, amountMinor: seller.customerPaid }));
-}
-
 /**
  * Holds become redemptions, reservations become sales, the cart is emptied of what was bought, the
  * parcels open and the order completes: one local activity (activities/checkout.ts confirmOrder),
@@ -344,36 +305,4 @@ async function setStatus(state: CheckoutState, status: OrderStatus, index: (pair
   await db.setOrderStatus({ orderId: state.orderId, buyerId: state.buyerId, status, ...(state.failure ? { failure: state.failure } : {}) });
   state.status = status;
   index([{ key: searchAttributes.checkoutStatus, value: status }]);
-}
-
-/**
- * The ApplicationFailure behind an activity's failure: a regular activity's comes wrapped in an
- * ActivityFailure, a local activity's may come as it is.
- */
-export function failureCause(err: unknown): ApplicationFailure | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure ? cause : undefined;
-}
-
-function failureDetails(err: unknown): Record<string, unknown> {
-  const cause = failureCause(err);
-  if (cause) {
-    const first: unknown = cause.details?.[0];
-    return first && typeof first === 'object' ? (first as Record<string, unknown>) : {};
-  }
-  return {};
-}
-
-/** The business refusal an error stands for, or undefined when it is not one. */
-function refusalOf(err: unknown): CheckoutFailure | undefined {
-  if (err instanceof CheckoutRefusal) return err.failure;
-  const cause = failureCause(err);
-  if (!cause?.type) return undefined;
-  const known = (checkoutFailureCodes as readonly string[]).includes(cause.type);
-  const code: CheckoutFailureCode = known
-    ? (cause.type as CheckoutFailureCode)
-    : cause.type === 'VALIDATION_FAILED' || cause.type === 'NOT_FOUND'
-      ? 'CART_INVALID'
-      : 'CHECKOUT_REFUSED';
-  return { code, message: cause.message, details: { ...failureDetails(err), ...(known ? {} : { reason: cause.type }) } };
 }

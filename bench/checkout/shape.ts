@@ -4,9 +4,9 @@
  * checkout's latency is Temporal round trips of this shape and how much is the product's own work.
  *
  * The shape below is the checkout of the seed cart (three sellers, three vouchers, tok_visa) as
- * workflows/checkout.ts ran it when this file was written. The saga is being reshaped: the bench
- * also measures the real shape from the histories and prints both side by side; when they differ,
- * change this data (not the floor workflow's code). Pure data and pure functions only: this file is
+ * workflows/checkout.ts runs it. The bench also measures the real shape from the histories and
+ * prints both side by side; when they differ, change this data (not the floor workflow's code).
+ * `BENCH_CHECKOUT_SHAPE='legacy'` runs the first release's shape instead. Pure data and pure functions only: this file is
  * bundled into the floor workflows (deterministic sandbox).
  */
 
@@ -31,6 +31,18 @@ export interface WorkflowShape {
 }
 
 export const checkoutShape: WorkflowShape = {
+  name: 'checkout of the seed cart (3 sellers, 3 vouchers), orderWorkflow',
+  stages: [
+    { name: 'createOrder, reserveOrderStock, holdOrderVouchers (priced from the API\'s input)', localActivities: 3 },
+    { name: 'charge (chargePayment)', activities: 1 },
+    { name: 'createEscrow', localActivities: 1 },
+    { name: 'confirmOrder (consume, commit, cart, parcels + COMPLETED)', localActivities: 1 },
+  ],
+  childActivities: 0,
+};
+
+/** The first release's shape (legacy checkoutWorkflow + parcelWorkflow children), for comparison. */
+export const legacyCheckoutShape: WorkflowShape = {
   name: 'checkout of the seed cart (3 sellers, 3 vouchers), legacy checkoutWorkflow + parcelWorkflow children',
   stages: [
     { name: 'price (loadPricingInput)', activities: 1 },
@@ -74,6 +86,7 @@ export function shapeTotals(shape: WorkflowShape): ShapeTotals {
 /** The shape from BENCH_CHECKOUT_SHAPE (a JSON WorkflowShape), else `checkoutShape`. */
 export function shapeFromEnv(raw: string | undefined): WorkflowShape {
   if (!raw) return checkoutShape;
+  if (raw === 'legacy') return legacyCheckoutShape;
   const parsed = JSON.parse(raw) as WorkflowShape;
   if (!Array.isArray(parsed.stages)) throw new Error('BENCH_CHECKOUT_SHAPE must be a JSON {name, stages: [...], childActivities}');
   return { name: parsed.name ?? 'from BENCH_CHECKOUT_SHAPE', stages: parsed.stages, childActivities: parsed.childActivities ?? 0 };

@@ -13,8 +13,6 @@
  * Transient faults never surface here: the activities retry them without limit.
  */
 import {
-  ActivityFailure,
-  ApplicationFailure,
   condition,
   log,
   ParentClosePolicy,
@@ -30,9 +28,6 @@ import { price, type PriceBreakdown } from '../../pricing';
 import type { CheckoutActivities } from '../../activities/checkout';
 import { compensationActivity, databaseActivity, pspActivity } from '../activity-options';
 import {
-  checkoutFailureCodes,
-  type CheckoutFailure,
-  type CheckoutFailureCode,
   type CheckoutInput,
   type CheckoutSettings,
   type CheckoutState,
@@ -40,10 +35,10 @@ import {
   defaultCheckoutSettings,
   type OrderStatus,
   parcelWorkflowId,
-  type PaymentEvent,
   paymentEventSignal,
 } from '../contract';
 import { parcelWorkflow } from './parcel-v1';
+import { parcelRefunds, paymentEvents, refusalOf, refuse, shortLinesOf, type PaymentEvents } from '../refusals';
 import { Saga } from '../saga';
 import { searchAttributes } from '../search-attributes';
 import type { CheckoutSinks } from '../sinks';
@@ -52,16 +47,6 @@ const db = proxyActivities<CheckoutActivities>(databaseActivity);
 const psp = proxyActivities<CheckoutActivities>(pspActivity);
 const undo = proxyActivities<CheckoutActivities>(compensationActivity);
 const { metrics } = proxySinks<CheckoutSinks>();
-
-/** A refusal decided in the workflow itself (price changed, voucher rejected, payment outcome). */
-class CheckoutRefusal extends Error {
-  constructor(readonly failure: CheckoutFailure) {
-    super(failure.message);
-  }
-}
-
-const refuse = (code: CheckoutFailureCode, message: string, details: Record<string, unknown> = {}): CheckoutRefusal =>
-  new CheckoutRefusal({ code, message, details });
 
 export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutState> {
   const settings: CheckoutSettings = { ...defaultCheckoutSettings, ...input.settings };
@@ -161,11 +146,6 @@ async function reserveInventory(orderId: string, items: CheckoutInput['items'], 
   throw failures.find((err) => !isShortage(err));
 }
 
-function shortLinesOf(err: unknown): unknown[] {
-  const details = failureDetails(err);
-  return Array.isArray(details.lines) ? (details.lines as unknown[]) : [];
-}
-
 /** Holds every voucher; the first refusal in input order decides the failure. */
 async function holdVouchers(input: CheckoutInput): Promise<void> {
   const results = await Promise.allSettled(
@@ -175,32 +155,11 @@ async function holdVouchers(input: CheckoutInput): Promise<void> {
   if (firstFailure) throw firstFailure.reason;
 }
 
-type PaymentOutcome = 'succeeded' | 'failed';
-
-/** Collects payment webhook events: duplicates and out-of-order arrivals change nothing. */
-function paymentEvents() {
-  const seen = new Set<string>();
-  let outcome: PaymentOutcome | undefined;
-  return {
-    onEvent: (event: PaymentEvent): void => {
-      if (seen.has(event.eventId)) return;
-      seen.add(event.eventId);
-      // The first terminal event decides; a later contradictory one is logged, not obeyed.
-      if (event.type === 'payment.succeeded' || event.type === 'payment.failed') {
-        const said: PaymentOutcome = event.type === 'payment.succeeded' ? 'succeeded' : 'failed';
-        if (outcome !== undefined && outcome !== said) log.warn('contradictory payment event ignored', { eventId: event.eventId, type: event.type });
-        outcome ??= said;
-      }
-    },
-    outcome: (): PaymentOutcome | undefined => outcome,
-  };
-}
-
 async function charge(
   input: CheckoutInput,
   pricing: PriceBreakdown,
   settings: CheckoutSettings,
-  payment: ReturnType<typeof paymentEvents>,
+  payment: PaymentEvents,
   setAwaiting: (status: OrderStatus) => Promise<void>,
 ): Promise<void> {
   const result = await psp.chargePayment({
@@ -217,10 +176,6 @@ async function charge(
   }
   if (payment.outcome() === 'failed') throw refuse('PAYMENT_DECLINED', 'the payment failed', { paymentId: result.paymentId });
   await setAwaiting('PROCESSING');
-}
-
-function parcelRefunds(pricing: PriceBreakdown): { sellerId: string; amountMinor: number }[] {
-  return Object.entries(pricing.sellers).map(([sellerId, seller]) => ({ sellerId, amountMinor: seller.customerPaid }));
 }
 
 /** Reservations become sales, holds become redemptions, parcels go into escrow workflows. */
@@ -271,27 +226,4 @@ async function setStatus(state: CheckoutState, status: OrderStatus, index: (pair
   await db.setOrderStatus({ orderId: state.orderId, buyerId: state.buyerId, status, ...(state.failure ? { failure: state.failure } : {}) });
   state.status = status;
   index([{ key: searchAttributes.checkoutStatus, value: status }]);
-}
-
-function failureDetails(err: unknown): Record<string, unknown> {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    const first: unknown = cause.details?.[0];
-    return first && typeof first === 'object' ? (first as Record<string, unknown>) : {};
-  }
-  return {};
-}
-
-/** The business refusal an error stands for, or undefined when it is not one. */
-function refusalOf(err: unknown): CheckoutFailure | undefined {
-  if (err instanceof CheckoutRefusal) return err.failure;
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  if (!(cause instanceof ApplicationFailure) || !cause.type) return undefined;
-  const known = (checkoutFailureCodes as readonly string[]).includes(cause.type);
-  const code: CheckoutFailureCode = known
-    ? (cause.type as CheckoutFailureCode)
-    : cause.type === 'VALIDATION_FAILED' || cause.type === 'NOT_FOUND'
-      ? 'CART_INVALID'
-      : 'CHECKOUT_REFUSED';
-  return { code, message: cause.message, details: { ...failureDetails(err), ...(known ? {} : { reason: cause.type }) } };
 }
