@@ -179,6 +179,7 @@ describe('what sellers see @integration', () => {
         assert.ok(!Number.isNaN(Date.parse(parcel.shipBy)));
       }
       assert.ok(!res.text.includes(other), "another seller's lines leak");
+      assert.ok(!res.text.includes('escrowWorkflowId'), 'internal routing data leaks');
       const delivered = page.parcels.find((p) => p.orderId === ids[3]);
       assert.equal(delivered?.status, 'DELIVERED');
       assert.ok(delivered.autoReleaseAt);

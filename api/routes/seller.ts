@@ -49,7 +49,9 @@ export function sellerRoutes(deps: { orders: Pick<OrdersPort, 'listSellerParcels
           ...(query.limit === undefined ? {} : { limit: query.limit }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
         });
-        return { status: 200, body: page.nextCursor === undefined ? { parcels: page.parcels } : { parcels: page.parcels, nextCursor: page.nextCursor } };
+        // Where a parcel's actions go is the API's business (api/parcel-actions.ts), not the client's.
+        const parcels = page.parcels.map(({ escrowWorkflowId: _internal, ...parcel }) => parcel);
+        return { status: 200, body: page.nextCursor === undefined ? { parcels } : { parcels, nextCursor: page.nextCursor } };
       },
     }),
   ];
