@@ -76,4 +76,42 @@ describe('checkout saga survives a killed worker @integration', function () {
     assert.deepEqual([stock.reserved, stock.sold], [0, 1]);
     assert.deepEqual((await h.services.vouchers.get(s.vouchers.platform)).usage, { held: 0, consumed: 1 });
   });
+
+  it('a worker killed while its local activities are in flight: the new worker runs them again, each with one effect', async () => {
+    const s = await h.seedScenario();
+    // Hold the lock of seller Z's stock row so the saga's first workflow task stops inside the
+    // local activity that reserves stock (the order row and the voucher hold go through beside it).
+    const blocker = await testPool().connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM inventory_buckets WHERE sku = $1 FOR UPDATE', [s.skus.c]);
+      const first = await startWorkerProcess(h.taskQueue, h.psp.url);
+      workers.push(first);
+      const handle = await h.startCheckout({
+        buyerId: 'buyer-crash-la',
+        items: [{ sku: s.skus.a, quantity: 1 }, { sku: s.skus.c, quantity: 1 }],
+        voucherCodes: [s.vouchers.platform],
+        paymentToken: 'tok_visa',
+      });
+      const orderId = handle.workflowId.slice('checkout:'.length);
+      // Seller X's reservation is in; seller Z's waits on the lock: the workflow task is open.
+      for (let i = 0; i < 200 && (await h.services.inventory.getStock(s.skus.a)).reserved === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await h.services.inventory.getStock(s.skus.a)).reserved, 1);
+      await kill(first);
+      await blocker.query('ROLLBACK');
+      workers.push(await startWorkerProcess(h.taskQueue, h.psp.url));
+      const state = await h.outcome(handle);
+      assert.equal(state.status, 'COMPLETED', JSON.stringify(state.failure));
+      for (const sku of [s.skus.a, s.skus.c]) {
+        const stock = await h.services.inventory.getStock(sku);
+        assert.deepEqual([stock.reserved, stock.sold], [0, 1], `${sku}: reserved and sold once`);
+      }
+      assert.deepEqual((await h.services.vouchers.get(s.vouchers.platform)).usage, { held: 0, consumed: 1 });
+      const payments = await testPool().query<{ status: string }>('SELECT status FROM payments WHERE order_id = $1', [orderId]);
+      assert.deepEqual(payments.rows.map((r) => r.status), ['succeeded'], 'charged once');
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+    }
+  });
 });
