@@ -187,28 +187,14 @@ export function createCheckoutActivities(deps: CheckoutDeps) {
       await vouchers.consume(input.orderId);
     },
 
-    /** `escrowWorkflowId`: the workflow that holds the parcels (absent for the legacy one-child-per-parcel shape). */
-    async createParcels(input: {
-      orderId: string;
-      parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[];
-      escrowWorkflowId?: string;
-    }): Promise<void> {
-      await orders.createParcels(input.orderId, input.parcels, input.escrowWorkflowId);
+    /** Legacy (workflows/legacy/checkout-v1.ts): its parcels each live in a workflow of their own. */
+    async createParcels(input: { orderId: string; parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[] }): Promise<void> {
+      await orders.createParcels(input.orderId, input.parcels);
     },
 
     /** `problem`: a refused money move to record on the parcel (null clears it; absent leaves it). */
     async setParcelStatus(input: { orderId: string; sellerId: string; status: ParcelStatus; autoReleaseAt?: string; problem?: ParcelProblem | null }): Promise<void> {
       await orders.setParcelStatus(input.orderId, input.sellerId, input.status, input.autoReleaseAt, input.problem);
-    },
-
-    /** The saga's last step: parcels in HELD and the order COMPLETED, in one statement. */
-    async completeOrder(input: { orderId: string; parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[]; escrowWorkflowId: string }): Promise<void> {
-      await orders.completeOrder(input.orderId, input.parcels, input.escrowWorkflowId);
-    },
-
-    /** After a completed order: removes exactly the ordered cart entries (idempotent). */
-    async clearOrderedCart(input: { buyerId: string; entries: CartEntries }): Promise<void> {
-      await cart.removeOrdered(input.buyerId, input.entries);
     },
 
     /**

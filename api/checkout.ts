@@ -39,8 +39,6 @@ import { isSettled, loadOrderView, viewOfSettled, type OrderView } from './order
 import type { Reply } from './route';
 import type { PricingInput } from '../pricing';
 
-/** @deprecated legacy type (workflows/legacy); new orders run `orderWorkflowType`. */
-export const checkoutWorkflowType = orderWorkflowType;
 
 export interface CheckoutDeps {
   client: Client;
@@ -233,15 +231,16 @@ export async function handleCheckout(deps: CheckoutDeps, request: CheckoutReques
   const pricingInput = await precheck(deps, request, snapshot);
 
   const orderId = newOrderId();
-  const input: CheckoutInput = { ...inputOf(deps, orderId, request, snapshot), pricingInput };
+  // Stored without the pricing input: a saga started again from it (a retried key, the reconciler)
+  // loads today's catalog prices itself.
+  const storedInput = inputOf(deps, orderId, request, snapshot);
+  const input: CheckoutInput = { ...storedInput, pricingInput };
   const accepted = await deps.orders.acceptCheckoutRequest({
     orderId,
     buyerId: request.buyerId,
     idempotencyKey: request.idempotencyKey,
     requestHash,
-    // Without the pricing input: a saga started again from the stored input (a retried key, the
-    // reconciler) loads today's catalog prices itself.
-    checkoutInput: inputOf(deps, orderId, request, snapshot),
+    checkoutInput: storedInput,
   });
   onOrder(accepted.order.orderId);
   if (!accepted.created) {

@@ -53,8 +53,6 @@ export interface CheckoutSnapshot {
 export interface CheckoutPort {
   /** The caller's cart as the checkout saga gets it. */
   snapshot(userId: string): Promise<CheckoutSnapshot>;
-  /** Prices a snapshot exactly as the saga will (catalog prices, validated vouchers). */
-  quote(userId: string, snapshot: CheckoutSnapshot): Promise<PriceBreakdown>;
   /**
    * Refuses, before anything is written, what the saga would refuse anyway and can be known now:
    * a voucher outside its window (422 VOUCHER_EXPIRED / VOUCHER_NOT_STARTED / VOUCHER_NOT_FOUND,

@@ -8,7 +8,8 @@ import { createSimulatorGateway, signPaymentPayload } from '../services/payments
 import { checkoutWorkflowId } from '../workflows/contract';
 import { devServerClient, uniqueTaskQueue } from '../test/support/temporal';
 import { testConfig, testPool, testRedis, uniqueId } from '../test/support/env';
-import { checkoutWorkflowType, newOrderId } from './checkout';
+import { newOrderId } from './checkout';
+import { orderWorkflowType } from '../workflows/contract';
 import { startHarness, type Harness } from './test-support';
 import { wireServices } from './wiring';
 
@@ -87,7 +88,7 @@ describe('payment webhooks over HTTP @integration', () => {
   it("forwards a verified event to the order's running checkout workflow as the paymentEvent signal", async () => {
     const orderId = newOrderId();
     // A checkout workflow on a task queue no worker polls: it exists and runs, so it can be signalled.
-    const handle = await client.workflow.start(checkoutWorkflowType, {
+    const handle = await client.workflow.start(orderWorkflowType, {
       workflowId: checkoutWorkflowId(orderId),
       taskQueue: uniqueTaskQueue(),
       args: [{ orderId, buyerId: 'b', items: [], voucherCodes: [], paymentToken: 'tok_visa' }],

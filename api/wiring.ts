@@ -101,9 +101,6 @@ export function wireCheckout(cart: CartService, pricing: CheckoutPricing, stockG
       const snapshot = await cart.snapshot(userId);
       return { items: snapshot.lines, voucherCodes: snapshot.vouchers, cartEntries: snapshot.entries };
     },
-    async quote(_userId, snapshot) {
-      return priceOrRefuse(await pricing.buildPricingInput(snapshot.items, snapshot.voucherCodes));
-    },
   };
 }
 

@@ -17,7 +17,7 @@ export const workflowsPath = require.resolve('../workflows');
 
 const ignore = (): void => undefined;
 /** The bundler logs webpack's whole module report at INFO; only its warnings and errors matter here. */
-const bundlerLogger: Logger = {
+export const bundlerLogger: Logger = {
   log: ignore,
   trace: ignore,
   debug: ignore,

@@ -13,6 +13,7 @@ import { checkoutWorkflowId, deliverUpdate, parcelStateQuery, parcelWorkflowId, 
 import { startCheckoutHarness, type CheckoutHarness } from '../test/support/checkout-harness';
 import { uniqueId } from '../test/support/env';
 import { createTimeSkippingEnv, sharedWorkflowBundle } from '../test/support/temporal';
+import { bundlerLogger } from '../workers/worker';
 import { escrowWorkflowIdOf } from '../api/parcel-actions';
 
 const dayMs = 24 * 3600 * 1000;
@@ -33,7 +34,7 @@ describe('upgrade: parcels started on the first release finish on today\'s code 
 
   it('ships on the old code, then delivers and auto-releases on the new one; the API routes to the legacy parcel workflow', async () => {
     const s = await h.seedScenario();
-    const releaseOne = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, '../test/fixtures/release-1-workflows'), logger: quietLogger });
+    const releaseOne = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, '../test/fixtures/release-1-workflows'), logger: bundlerLogger });
     // No workflow cache (so no sticky task queue): once this worker is gone, the next task of its
     // workflows goes to the shared queue at once, where the new worker takes it (a production
     // deploy waits out the sticky timeout instead).
@@ -68,8 +69,5 @@ describe('upgrade: parcels started on the first release finish on today\'s code 
     }
   });
 });
-
-const ignore = (): void => undefined;
-const quietLogger = { log: ignore, trace: ignore, debug: ignore, info: ignore, warn: ignore, error: (message: string) => console.error(message) };
 
 

@@ -5,19 +5,10 @@
  * polls. SIGINT/SIGTERM stop it (the Temporal runtime's own signal handling).
  */
 import path from 'node:path';
-import { bundleWorkflowCode, NativeConnection, Worker, type Logger } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../lib/config';
+import { bundlerLogger } from '../../workers/worker';
 import { createFloorActivities } from './floor-activities';
-
-const ignore = (): void => undefined;
-const bundlerLogger: Logger = {
-  log: ignore,
-  trace: ignore,
-  debug: ignore,
-  info: ignore,
-  warn: (message) => console.warn(`[bundle] ${message}`),
-  error: (message) => console.error(`[bundle] ${message}`),
-};
 
 async function main(): Promise<void> {
   const taskQueue = process.env.BENCH_FLOOR_TASK_QUEUE;

@@ -312,18 +312,14 @@ export function createOrdersService({ pool }: { pool: Pool }) {
     },
 
     /** Creates the order's parcels in HELD (idempotent per order and seller). */
-    async createParcels(
-      orderId: string,
-      parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[],
-      escrowWorkflowId?: string,
-    ): Promise<void> {
+    async createParcels(orderId: string, parcels: { sellerId: string; customerPaid: number; payout: number; shipBy: string }[]): Promise<void> {
       if (parcels.length === 0) return;
       await pool.query(
-        `INSERT INTO order_parcels (order_id, seller_id, customer_paid_minor, payout_minor, ship_by, escrow_workflow_id)
-         SELECT $1, p.seller_id, p.customer_paid, p.payout, p.ship_by, $3
+        `INSERT INTO order_parcels (order_id, seller_id, customer_paid_minor, payout_minor, ship_by)
+         SELECT $1, p.seller_id, p.customer_paid, p.payout, p.ship_by
            FROM jsonb_to_recordset($2::jsonb) AS p(seller_id text, customer_paid bigint, payout bigint, ship_by timestamptz)
          ON CONFLICT (order_id, seller_id) DO NOTHING`,
-        [orderId, JSON.stringify(parcels.map((p) => ({ seller_id: p.sellerId, customer_paid: p.customerPaid, payout: p.payout, ship_by: p.shipBy }))), escrowWorkflowId ?? null],
+        [orderId, JSON.stringify(parcels.map((p) => ({ seller_id: p.sellerId, customer_paid: p.customerPaid, payout: p.payout, ship_by: p.shipBy })))],
       );
     },
 

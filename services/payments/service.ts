@@ -326,10 +326,12 @@ export function createPaymentsService({ pool, gateway, clock = Date.now }: Payme
       // event that is "seen" (so never applied again) but had no effect.
       return store.inTransaction(pool, async (client) => {
         const isNew = await store.insertEvent(client, event);
-        const knownOrder = await store.orderHasPayment(client, event.data.orderId);
+        const payment = await store.paymentFlagsOf(client, event.data.orderId);
+        const knownOrder = payment.known;
         const applied = isNew && knownOrder ? await store.applyEvent(client, event) : false;
         // Only a payment outcome the saga may be waiting for is worth a signal (and a workflow task).
-        const forSaga = event.type !== 'refund.succeeded' && !(await store.outcomeFromCharge(client, event.data.orderId));
+        // (applyEvent never changes outcome_from_charge, so reading it before is the same.)
+        const forSaga = event.type !== 'refund.succeeded' && !payment.outcomeFromCharge;
         return { event, isNew, applied, knownOrder, forSaga };
       });
     },

@@ -137,18 +137,13 @@ export async function applyEvent(db: Queryable, event: PaymentEvent): Promise<bo
   return rowCount === 1;
 }
 
-export async function orderHasPayment(db: Queryable, orderId: string): Promise<boolean> {
-  const { rowCount } = await db.query('SELECT 1 FROM payments WHERE order_id = $1', [orderId]);
-  return rowCount === 1;
-}
-
 /**
- * Whether the order's payment outcome came back from the charge call itself (see migration 0041):
- * then the saga knows it already and a payment webhook has nothing to tell it.
+ * Whether the order has a payment, and whether its outcome came back from the charge call itself
+ * (see migration 0041): then the saga knows it already and a payment webhook has nothing to tell it.
  */
-export async function outcomeFromCharge(db: Queryable, orderId: string): Promise<boolean> {
+export async function paymentFlagsOf(db: Queryable, orderId: string): Promise<{ known: boolean; outcomeFromCharge: boolean }> {
   const { rows } = await db.query<{ outcome_from_charge: boolean }>('SELECT outcome_from_charge FROM payments WHERE order_id = $1', [orderId]);
-  return rows[0]?.outcome_from_charge ?? false;
+  return { known: rows.length === 1, outcomeFromCharge: rows[0]?.outcome_from_charge ?? false };
 }
 
 // ------------------------------------------------------------------ refunds
