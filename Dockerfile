@@ -7,5 +7,7 @@ COPY package.json package-lock.json ./
 # Dev dependencies stay: the processes run TypeScript through tsx, and the worker bundles workflows at start.
 RUN npm ci --include=dev && npm cache clean --force
 COPY . .
+# The storefront's bundle (web/dist): `npm ci` above ran before the sources were here.
+RUN npm run build:web
 USER node
 CMD ["npm", "run", "api"]

@@ -5,8 +5,10 @@
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
 import type { Services } from '../services';
-import { createCheckoutActivities, type CheckoutMetrics } from './checkout';
-import { createPingActivities } from './ping';
+import { createCheckoutActivities } from './checkout';
+import type { CheckoutDeps, CheckoutMetrics } from './deps';
+import { createLegacyActivities } from './legacy';
+import { createParcelActivities } from './parcel';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -17,22 +19,25 @@ export interface ActivityDeps {
   payoutsEnabled?: boolean;
 }
 
+/** Every activity the worker registers: the checkout saga's, the parcels', and the first release's. */
 export function createActivities(deps: ActivityDeps) {
   const { services } = deps;
-  return {
-    ...createPingActivities(deps),
-    ...createCheckoutActivities({
-      orders: services.orders,
-      cart: services.cart,
-      pricingSource: services.checkoutPricing,
-      inventory: services.inventory,
-      vouchers: services.vouchers,
-      payments: services.payments,
-      ledger: services.ledger,
-      ...(deps.metrics ? { metrics: deps.metrics } : {}),
-      ...(deps.payoutsEnabled ? { payoutsEnabled: true } : {}),
-    }),
+  const wired: CheckoutDeps = {
+    orders: services.orders,
+    cart: services.cart,
+    pricingSource: services.checkoutPricing,
+    inventory: services.inventory,
+    vouchers: services.vouchers,
+    payments: services.payments,
+    ledger: services.ledger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    ...(deps.payoutsEnabled ? { payoutsEnabled: true } : {}),
   };
+  return { ...createCheckoutActivities(wired), ...createParcelActivities(wired), ...createLegacyActivities(wired) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+export type { CheckoutActivities } from './checkout';
+export type { ParcelActivities } from './parcel';
+export type { LegacyActivities } from './legacy';
+export type { CheckoutMetrics } from './deps';

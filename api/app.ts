@@ -13,13 +13,17 @@ import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
 import { createHttpMetrics, metricsHandler, observe } from './observability';
 import { buildOpenApi } from './openapi';
+import { admissionConfigFromEnv, createAdmission, createAdmissionMetrics } from './admission';
 import { expressPath, mountRoutes, type AnyRoute } from './route';
 import { adminRoutes } from './routes/admin';
+import { catalogRoutes } from './routes/catalog';
+import { demoUsers, devRoutes, devRoutesEnabled } from './routes/dev';
 import { cartRoutes } from './routes/cart';
 import { checkoutRoutes } from './routes/checkout';
 import { orderRoutes } from './routes/orders';
 import { sellerRoutes } from './routes/seller';
 import { webhookRoutes } from './routes/webhooks';
+import { storefrontHandler } from './storefront-static';
 
 /** The routes the given dependencies support (a route is mounted only when what it needs is wired). */
 export function buildRoutes(deps: AppDeps): AnyRoute[] {
@@ -39,12 +43,20 @@ export function buildRoutes(deps: AppDeps): AnyRoute[] {
         queryTimeoutMs: config.queryTimeoutMs,
         checkoutSettings: config.checkoutSettings,
         rateLimit: { ...config.checkoutRateLimit, ...(deps.redis ? { redis: deps.redis } : {}), ...(deps.logger ? { log: deps.logger } : {}) },
+        // Admission control first: past capacity a checkout is refused before it touches anything.
+        admission: createAdmission({ ...admissionConfigFromEnv(), ...config.admission }, {
+          ...(deps.redis ? { redis: deps.redis } : {}),
+          metrics: createAdmissionMetrics(deps.metrics?.registry),
+        }).middleware,
       }),
     );
   }
   if (client && orders) routes.push(...orderRoutes({ client, orders, queryTimeoutMs: config.queryTimeoutMs }));
   if (orders) routes.push(...sellerRoutes({ orders }));
   if (client && deps.payments) routes.push(...webhookRoutes({ client, payments: deps.payments }));
+  if (deps.catalogView) routes.push(...catalogRoutes(deps.catalogView));
+  // Dev sign-in for the storefront: never mounted with NODE_ENV=production.
+  if (devRoutesEnabled()) routes.push(...devRoutes({ jwtSecret: config.jwtSecret, users: config.devUsers ?? demoUsers }));
   return routes;
 }
 
@@ -52,7 +64,7 @@ export function createApp(deps: AppDeps): Express {
   const config = resolveApiConfig(deps.config);
   const logger = deps.logger ?? pino({ level: 'silent' });
   const metrics = deps.metrics ?? createHttpMetrics();
-  const routes = buildRoutes(deps);
+  const routes = buildRoutes({ ...deps, metrics });
   // With METRICS_PORT, /metrics is served on that port (api/main.ts) and not here.
   const serveMetrics = config.metricsPort === undefined;
   const openapi = buildOpenApi(routes, { metrics: serveMetrics });
@@ -77,6 +89,8 @@ export function createApp(deps: AppDeps): Express {
     res.json(openapi);
   });
   mountRoutes(app, routes, { jwtSecret: config.jwtSecret });
+  // The storefront (web/dist) under `/`: after the routes, so it only sees what none of them took.
+  app.use(storefrontHandler());
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -8,6 +8,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { AppError } from '../lib/errors';
+import { idLimits } from '../lib/vocabulary';
 
 export const roles = ['buyer', 'seller', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -21,9 +22,9 @@ export interface Principal {
 }
 
 const claimsSchema = z.object({
-  sub: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  sub: z.string().min(1).max(idLimits.externalIdLengthMax).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
   role: z.enum(roles),
-  sellerId: z.string().min(1).max(64).optional(),
+  sellerId: z.string().min(1).max(idLimits.identifierLengthMax).optional(),
   exp: z.number().int(),
 });
 

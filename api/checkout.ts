@@ -196,7 +196,7 @@ async function answerRepeat(deps: CheckoutDeps, request: CheckoutRequest, order:
 }
 
 function keyReused(orderId: string): BusinessError {
-  return new BusinessError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body', { orderId }, 'conflict');
+  return new BusinessError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body', { orderId });
 }
 
 /** Refuses what the saga would refuse anyway, before anything is written, reserved or charged. */
@@ -212,7 +212,6 @@ async function precheck(deps: CheckoutDeps, request: CheckoutRequest, snapshot: 
       'PRICE_CHANGED',
       `the cart now costs ${pricing.totals.grandTotal}, not the expected ${expected} (minor units of ${pricing.currency})`,
       { expectedGrandTotal: expected, grandTotal: pricing.totals.grandTotal, currency: pricing.currency, pricing },
-      'conflict',
     );
   }
   return pricingInput;

@@ -14,6 +14,9 @@ import type { PriceBreakdown, PricingInput } from '../pricing';
 import type { CartEntries, CheckoutItem, CheckoutSettings } from '../workflows/contract';
 import type { Probes } from './health';
 import type { HttpMetrics } from './observability';
+import type { AdmissionConfig } from './admission';
+import type { CatalogViewPort } from './catalog-view';
+import type { DevUser } from './routes/dev';
 
 export interface CartLine {
   sku: string;
@@ -115,6 +118,13 @@ export interface ApiConfig {
    * ones take the workflow's defaults (15 minutes, 3 days, 7 days).
    */
   checkoutSettings?: Partial<CheckoutSettings>;
+  /**
+   * Admission control of POST /v1/checkouts (api/admission.ts): in-flight limit per process, optional
+   * shared token bucket; what is given overrides the environment's (admissionConfigFromEnv).
+   */
+  admission?: Partial<AdmissionConfig>;
+  /** Who the dev sign-in (`/v1/dev/*`, never with NODE_ENV=production) offers; default: the seed's demo users. */
+  devUsers?: readonly DevUser[];
 }
 
 export const apiDefaults = {
@@ -145,4 +155,6 @@ export interface AppDeps {
   cart?: CartPort;
   checkout?: CheckoutPort;
   admin?: AdminPort;
+  /** The storefront's public catalog read (GET /v1/products). */
+  catalogView?: CatalogViewPort;
 }

@@ -21,7 +21,7 @@ import {
   isGrpcServiceError,
 } from '@temporalio/client';
 import { AppError, ServiceUnavailableError, type ErrorKind } from '../lib/errors';
-import { invalidStateErrorType } from '../workflows/contract';
+import { refusalOfCode } from '../lib/vocabulary';
 import { contextOf } from './observability';
 
 const statusByKind: Record<ErrorKind, number> = {
@@ -87,8 +87,6 @@ function bodyParserError(err: unknown): Mapped | undefined {
   }
 }
 
-/** Business codes a Temporal ApplicationFailure may carry that are conflicts (409), not refusals (422). */
-const conflictFailureTypes: ReadonlySet<string> = new Set([invalidStateErrorType, 'IDEMPOTENCY_KEY_REUSED', 'PRICE_CHANGED']);
 
 /** A failure raised by an Update's validator or handler, as the caller should see it. */
 function applicationFailure(failure: ApplicationFailure): Mapped | undefined {
@@ -96,8 +94,8 @@ function applicationFailure(failure: ApplicationFailure): Mapped | undefined {
   if (!type || !/^[A-Z][A-Z0-9_]{1,63}$/.test(type)) return undefined;
   const details = failure.details?.[0];
   const detailObject = typeof details === 'object' && details !== null && !Array.isArray(details) ? (details as Record<string, unknown>) : {};
-  if (type === 'NOT_FOUND') return { status: 404, body: errorBody(type, failure.message, detailObject) };
-  const status = conflictFailureTypes.has(type) ? 409 : 422;
+  // The refusal table says the status (404 NOT_FOUND, 409 for conflicts); an unknown code is a refusal.
+  const status = refusalOfCode(type)?.httpStatus ?? 422;
   return { status, body: errorBody(type, failure.message, detailObject) };
 }
 

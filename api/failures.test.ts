@@ -199,7 +199,7 @@ describe('failure codes over HTTP @integration', function () {
       assert.equal(order.failure?.code, 'PAYMENT_DECLINED');
       assert.deepEqual(await stockOf(sku), { onHand: 5, reserved: 0, sold: 0, available: 5 });
       assert.deepEqual(await usageOf(code), { held: 0, consumed: 0 });
-      assert.deepEqual(order.saga.compensations.map((c) => c.name).sort(), ['refundPayment', 'releaseStock', 'releaseVouchers'].sort());
+      assert.deepEqual(order.saga.compensations.map((c) => c.name).sort(), ['refundCharge', 'releaseStock', 'releaseVouchers'].sort());
     });
 
     it('PAYMENT_DECLINED by webhook (tok_asyncFail): the PSP calls back through this API', async () => {

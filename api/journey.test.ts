@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { testPool, uniqueId } from '../test/support/env';
 import { createLogger } from './observability';
 import { createScenario, fillCart, startStack, waitFor, type Scenario, type Stack } from './test-support';
+import { checkoutWorkflowId } from '../lib/vocabulary';
 
 interface Order {
   orderId: string;
@@ -75,13 +76,13 @@ describe('checkout journey over HTTP @integration', function () {
     // The saga's progress comes from the workflow query: every step completed, in order.
     assert.ok(order.saga.steps.every((step) => step.status === 'completed'), JSON.stringify(order.saga.steps));
     const names = order.saga.steps.map((step) => step.name);
-    for (const step of ['price', 'reserveInventory', 'holdVouchers', 'charge', 'confirm']) assert.ok(names.includes(step), `${step} missing from ${names.join(', ')}`);
-    assert.ok(names.indexOf('reserveInventory') < names.indexOf('charge') && names.indexOf('charge') < names.indexOf('confirm'));
+    for (const step of ['priceCart', 'reserveOrderStock', 'holdOrderVouchers', 'chargePayment', 'confirmOrder']) assert.ok(names.includes(step), `${step} missing from ${names.join(', ')}`);
+    assert.ok(names.indexOf('reserveOrderStock') < names.indexOf('chargePayment') && names.indexOf('chargePayment') < names.indexOf('confirmOrder'));
     assert.deepEqual(order.saga.compensations, []);
     // The request's log line carries the request id, the order id and the saga's workflow id.
     const line = logLines.find((l) => l.msg === 'request' && l.route === '/v1/checkouts' && l.orderId === order.orderId);
     assert.ok(line, 'no log line for the checkout');
-    assert.equal(line.workflowId, `checkout:${order.orderId}`);
+    assert.equal(line.workflowId, checkoutWorkflowId(order.orderId));
     assert.equal(line.userId, buyerId);
     assert.equal(line.requestId, res.headers.get('x-request-id'));
     assert.equal(line.status, 201);

@@ -3,7 +3,11 @@
  * /metrics on METRICS_PORT when that is set). With NODE_ENV=production it refuses to start on a
  * missing or dev JWT_SECRET / WEBHOOK_SECRET (lib/config.ts).
  */
+// First: tracing patches http, express, pg, ioredis and fetch as they load (OTEL_SDK_DISABLED=true: off).
+import './tracing';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { activeTracing } from '../lib/tracing';
 import type { Server } from 'node:http';
 import { loadConfig, refuseDevSecretsInProduction } from '../lib/config';
 import { createPool } from '../db/pool';
@@ -25,7 +29,10 @@ function main(): void {
   const redis = createRedis(config.redisUrl, 'checkout-api');
   // Lazy: the API starts (and /readyz reports Temporal down) even while Temporal is unreachable.
   const temporal = Connection.lazy({ address: config.temporalAddress, connectTimeout: 2000 });
-  const client = new Client({ connection: temporal, namespace: config.temporalNamespace });
+  const tracing = activeTracing();
+  // Traced: every start, Update-with-Start, signal and query carries the request's trace context.
+  const interceptors = tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined;
+  const client = new Client({ connection: temporal, namespace: config.temporalNamespace, ...(interceptors ? { interceptors } : {}) });
   const app = createApp({
     probes: {
       postgres: () => pool.query('SELECT 1'),
@@ -35,7 +42,7 @@ function main(): void {
     config: apiConfig,
     logger,
     metrics,
-    ...wireServices({ pool, redis, temporal: client, gateway: createGatewayFromEnv() }),
+    ...wireServices({ pool, redis, temporal: client, gateway: createGatewayFromEnv(), metricsRegistry: metrics.registry }),
   });
   const server = app.listen(config.port, () => {
     logger.info({ port: config.port, taskQueue: config.taskQueue }, `API listening on http://localhost:${config.port}`);
@@ -62,7 +69,7 @@ function main(): void {
     logger.info('API shutting down');
     metricsServer?.close();
     server.close(() => {
-      void Promise.allSettled([pool.end(), temporal.close(), redis.quit()]).then(() => process.exit(0));
+      void Promise.allSettled([pool.end(), temporal.close(), redis.quit(), tracing?.shutdown()]).then(() => process.exit(0));
     });
     // Keep-alive connections must not hold shutdown hostage.
     server.closeIdleConnections();

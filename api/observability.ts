@@ -11,6 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { getRPCMetadata } from '@opentelemetry/core';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
@@ -43,10 +45,24 @@ export function noteIds(res: Response, ids: { userId?: string; orderId?: string;
     (['userId', 'orderId', 'workflowId'] as const).flatMap((key) => (ctx[key] === undefined ? [] : [[key, ctx[key]]])),
   );
   ctx.log = ctx.baseLog.child(bound);
+  // The request's server span (the root of its trace) carries the ids: Jaeger finds a checkout by
+  // its order id (docs/tracing.md). No-op when tracing is off.
+  const span = getRPCMetadata(context.active())?.span ?? trace.getActiveSpan();
+  span?.setAttributes({
+    ...(ids.orderId === undefined ? {} : { 'order.id': ids.orderId }),
+    ...(ids.userId === undefined ? {} : { 'user.id': ids.userId }),
+    ...(ids.workflowId === undefined ? {} : { temporalWorkflowId: ids.workflowId }),
+  });
+}
+
+/** Logs join traces: the trace and span of the line's context, when one is recording. */
+export function traceFields(): { traceId?: string; spanId?: string } {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  return spanContext && isSpanContextValid(spanContext) ? { traceId: spanContext.traceId, spanId: spanContext.spanId } : {};
 }
 
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
-  const base = { level: options.level ?? process.env.LOG_LEVEL ?? 'info', base: { service: 'checkout-api' } };
+  const base = { level: options.level ?? process.env.LOG_LEVEL ?? 'info', base: { service: 'checkout-api' }, mixin: traceFields };
   return options.destination ? pino(base, options.destination) : pino(base);
 }
 

@@ -149,7 +149,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], options: { serverUrl?:
         'One cart with items from many sellers becomes one charge, per-seller reservations, escrow and payouts (a Temporal saga). Money is integer minor units; rates are basis points. Every error has the shape {"error": {"code", "message", "details"}}. Every response carries X-Request-Id.',
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
-    tags: ['admin', 'cart', 'checkout', 'orders', 'parcels', 'webhooks', 'operations'].map((name) => ({ name })),
+    tags: ['catalog', 'admin', 'cart', 'checkout', 'orders', 'parcels', 'webhooks', 'operations', 'dev'].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {

@@ -237,7 +237,16 @@ export {
 export { voucherInputSchema as voucherBodySchema } from '../services/vouchers/schemas';
 
 export const sellerParamsSchema = z.strictObject({ sellerId: identifierSchema });
-export const sellerSchema = z.looseObject({ sellerId: z.string(), name: z.string(), shippingFee: amountSchema });
+export const sellerSchema = z.looseObject({
+  sellerId: z.string(),
+  name: z.string(),
+  shippingFee: amountSchema,
+  stripeAccountId: z.string().optional().describe('the Stripe connected account (acct_...) that receives the payouts; absent: none, payouts wait'),
+  pendingPayouts: z
+    .array(z.looseObject({ orderId: z.string(), amountMinor: amountSchema, currency: z.string(), status: z.enum(['awaiting_account', 'pending']), lastError: z.string().nullable() }))
+    .optional()
+    .describe('payouts still owed to the seller (no account yet, or a transfer that failed: lastError); absent: none. Setting stripeAccountId pays them.'),
+});
 
 const stockSchema = z.looseObject({ onHand: amountSchema, reserved: amountSchema, sold: amountSchema, available: amountSchema });
 

@@ -1,11 +1,11 @@
 /**
- * db/seed.ts: the demo scenario is seeded into a throwaway database of its own (the seed writes
+ * scripts/seed.ts: the demo scenario is seeded into a throwaway database of its own (the seed writes
  * fixed ids such as seller_x, which must not collide with the shared test database), prices to
  * the brief's 7722, and seedIfEmpty seeds only once. The walkthrough's tokens verify with the secret.
  */
 import assert from 'node:assert/strict';
 import { createPool } from '../db/pool';
-import { demoGrandTotalMinor, demoProducts, demoVouchers, seed, seedIfEmpty, walkthrough } from '../db/seed';
+import { demoGrandTotalMinor, demoProducts, demoVouchers, seed, seedIfEmpty, walkthrough } from '../scripts/seed';
 import { price } from '../pricing';
 import { createServices } from '../services';
 import { createSimulatorGateway } from '../services/payments';

@@ -44,7 +44,7 @@ function orderView(pricing: PriceBreakdown | null, failure?: OrderView['failure'
       pricing && !failure
         ? sellers.map((sellerId) => ({ sellerId, status: 'HELD' as const, customerPaid: pricing.sellers[sellerId]!.customerPaid, payout: pricing.sellers[sellerId]!.payout, shipBy: '2030-01-01T00:00:00.000Z' }))
         : [],
-    saga: { steps: [{ name: 'price', status: 'completed', at: '2030-01-01T00:00:00.000Z' }], compensations: [] },
+    saga: { steps: [{ name: 'priceCart', status: 'completed', at: '2030-01-01T00:00:00.000Z' }], compensations: [] },
     createdAt: '2030-01-01T00:00:00.000Z',
   };
 }

@@ -32,7 +32,7 @@ describe('api units', () => {
       orderId: 'o',
       buyerId: 'u',
       status: 'AWAITING_PAYMENT',
-      saga: { steps: [{ name: 'price', status: 'completed', at: 't' }], compensations: [] },
+      saga: { steps: [{ name: 'priceCart', status: 'completed', at: 't' }], compensations: [] },
       parcels: [],
       createdAt: 't',
     };
@@ -44,7 +44,7 @@ describe('api units', () => {
     it("takes the workflow's fresher status while the record is not terminal", () => {
       const merged = mergeOrder(record, state);
       assert.equal(merged.status, 'AWAITING_PAYMENT');
-      assert.deepEqual(merged.saga.steps.map((s) => s.name), ['price']);
+      assert.deepEqual(merged.saga.steps.map((s) => s.name), ['priceCart']);
     });
 
     it('never lets the workflow override a terminal status of the record', () => {

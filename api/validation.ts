@@ -74,9 +74,9 @@ export function assertStorableText(value: unknown, prefix: string): void {
 // ------------------------------------------------------------------ shared field schemas
 
 /** Largest amount of minor units (pricing-spec.md §1: exact as a JSON number). */
-export const amountMaxMinor = Number.MAX_SAFE_INTEGER;
+export const amountMinorMax = Number.MAX_SAFE_INTEGER;
 
-export const amountSchema = z.int().min(0).max(amountMaxMinor).describe('integer minor units');
+export const amountSchema = z.int().min(0).max(amountMinorMax).describe('integer minor units');
 export const rateBpsSchema = z.int().min(0).max(10_000).describe('basis points');
 
 /** sku, seller, promotion and campaign ids: URL-safe, as services/catalog validates them. */

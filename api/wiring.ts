@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Client } from '@temporalio/client';
 import { BusinessError, ValidationError } from '../lib/errors';
 import { tryPrice, type PriceBreakdown, type PricingInput } from '../pricing';
+import type { Registry } from 'prom-client';
 import { createServices, type Services } from '../services';
 import type { CartService } from '../services/cart';
 import type { CheckoutPricing } from '../services/checkout-pricing';
@@ -15,6 +16,7 @@ import type { StockGate } from '../services/inventory';
 import type { PaymentGateway } from '../services/payments';
 import { voucherHoldMsFromEnv } from '../services/vouchers';
 import type { AdminPort, AppDeps, CartPort, CheckoutPort, OrdersPort, PaymentsPort } from './deps';
+import { createCatalogView } from './catalog-view';
 
 export function wireOrders(pool: Pool, orders: Services['orders']): OrdersPort {
   return {
@@ -111,12 +113,14 @@ export interface WiringInput {
   gateway: PaymentGateway;
   /** Already built services (the tests share them with their worker); built here otherwise. */
   services?: Services;
+  /** The API's metrics registry, for the services' own counters (late payouts). */
+  metricsRegistry?: Registry;
 }
 
 /** Every port, from the real services. */
-export function wireServices(input: WiringInput): Pick<AppDeps, 'temporal' | 'redis' | 'orders' | 'payments' | 'admin' | 'cart' | 'checkout'> {
+export function wireServices(input: WiringInput): Pick<AppDeps, 'temporal' | 'redis' | 'orders' | 'payments' | 'admin' | 'cart' | 'checkout' | 'catalogView'> {
   // VOUCHER_HOLD_MS / PAYMENT_TIMEOUT_MS are checked here too: a bad value stops the API at start-up as it stops the worker.
-  const services = input.services ?? createServices({ pool: input.pool, redis: input.redis, gateway: input.gateway, holdTimeoutMs: voucherHoldMsFromEnv() });
+  const services = input.services ?? createServices({ pool: input.pool, redis: input.redis, gateway: input.gateway, holdTimeoutMs: voucherHoldMsFromEnv(), ...(input.metricsRegistry ? { metricsRegistry: input.metricsRegistry } : {}) });
   return {
     temporal: input.temporal,
     // The checkout rate limit's counters: shared by every API process on this Redis.
@@ -126,5 +130,6 @@ export function wireServices(input: WiringInput): Pick<AppDeps, 'temporal' | 're
     admin: wireAdmin(services.catalog, services.vouchers),
     cart: wireCart(services.cart),
     checkout: wireCheckout(services.cart, services.checkoutPricing, services.stockGate),
+    catalogView: createCatalogView(input.pool),
   };
 }

@@ -18,6 +18,10 @@
  *   e. Temporal floors on the same server: an empty workflow and a no-op workflow of the checkout's
  *      shape (bench/checkout/shape.ts), one at a time (BENCH_CHECKOUT_FLOOR_N, 50, and
  *      BENCH_CHECKOUT_SHAPE_N, 15) and 16 at once (BENCH_CHECKOUT_FLOOR_SECONDS, 6 each);
+ *   f. the cost of tracing (bench/checkout/tracing-cost.ts): the worker and API restarted with
+ *      tracing off and on, alternately, BENCH_CHECKOUT_TRACING_ROUNDS (2; 0 skips) rounds of
+ *      BENCH_CHECKOUT_TRACING_N (20) checkouts one at a time and BENCH_CHECKOUT_TRACING_SECONDS (15)
+ *      of throughput each; a-e run with tracing off unless OTEL_SDK_DISABLED says otherwise;
  *
  * and reads the Temporal work per checkout back from the histories of a sample of (a)
  * (BENCH_CHECKOUT_HISTORY_SAMPLES, 5). Results: bench/results/checkout.json and a table. Exit 0
@@ -32,7 +36,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig, projectRoot } from '../lib/config';
 import { createPool } from '../db/pool';
 import { createRedis } from '../lib/redis';
-import { demoProducts, demoVouchers, seedIfEmpty } from '../db/seed';
+import { demoProducts, demoVouchers, seedIfEmpty } from '../scripts/seed';
 import { machineInfo, writeResults } from './support';
 import { terminateRunning } from './checkout/cleanup';
 import { runFloors, type FloorResults } from './checkout/floors';
@@ -41,7 +45,9 @@ import { ApiClient, benchVoucherCode, expectStatus, expectedGrandTotal, seedSkus
 import { cartAdds, sequentialCheckouts, throughput, timedCheckout, newBuyer, type CheckoutResult, type JourneyContext } from './checkout/journeys';
 import { freePortPair, killAllNow, pids, portFree, freePort, spawnTs, stopAll, waitForHttp, waitForLog } from './checkout/processes';
 import { shapeFromEnv, shapeTotals } from './checkout/shape';
+import { measureTracingCost, stopProcess, type TracingCost } from './checkout/tracing-cost';
 import { type Cell, latencyStats, median, perSecond, table, type LatencyStats } from './checkout/stats';
+import { checkoutWorkflowId } from '../lib/vocabulary';
 
 const log = (line: string): void => console.log(`[bench:checkout] ${line}`);
 
@@ -95,6 +101,9 @@ async function main(): Promise<number> {
     shapeN: intEnv('BENCH_CHECKOUT_SHAPE_N', 15),
     floorSeconds: intEnv('BENCH_CHECKOUT_FLOOR_SECONDS', 6, 1, 600),
     historySamples: intEnv('BENCH_CHECKOUT_HISTORY_SAMPLES', 5, 1, 100),
+    tracingRounds: intEnv('BENCH_CHECKOUT_TRACING_ROUNDS', 2, 0, 20),
+    tracingN: intEnv('BENCH_CHECKOUT_TRACING_N', 20),
+    tracingSeconds: intEnv('BENCH_CHECKOUT_TRACING_SECONDS', 15, 1, 600),
     warmupCheckouts: 3,
     taskQueue: process.env.BENCH_CHECKOUT_TASK_QUEUE ?? 'bench-checkout',
     floorTaskQueue: `${process.env.BENCH_CHECKOUT_TASK_QUEUE ?? 'bench-checkout'}-floor`,
@@ -133,7 +142,9 @@ async function main(): Promise<number> {
   const webhooksReachApi = apiPort === webhookPort;
   if (!webhooksReachApi) log(`port ${webhookPort} is taken: the API runs on ${apiPort}, and the PSP's webhooks (to ${webhookPort}) do not reach it (no payment signal in the histories)`);
   const metricsPort = await freePortPair();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(apiPort), TEMPORAL_TASK_QUEUE: settings.taskQueue, WORKER_METRICS_PORT: String(metricsPort) };
+  // a-e measure the saga itself: tracing off unless OTEL_SDK_DISABLED is set (f measures its cost).
+  const mainTracing = process.env.OTEL_SDK_DISABLED ?? 'true';
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(apiPort), TEMPORAL_TASK_QUEUE: settings.taskQueue, WORKER_METRICS_PORT: String(metricsPort), OTEL_SDK_DISABLED: mainTracing };
   log(`starting worker, API (port ${apiPort}) and floor worker; task queues ${settings.taskQueue}, ${settings.floorTaskQueue}; logs in .data/logs/bench-checkout-*.log`);
   const worker = spawnTs('worker', 'workers/main.ts', env, 'bench-checkout-worker.log');
   const api = spawnTs('api', 'api/main.ts', env, 'bench-checkout-api.log');
@@ -197,7 +208,7 @@ async function main(): Promise<number> {
 
   const sampled = sampleOf(success.filter((r) => r.ok), settings.historySamples);
   const works: { result: CheckoutResult; work: CheckoutWork }[] = [];
-  for (const result of sampled) works.push({ result, work: await checkoutWork(client, `checkout:${result.orderId}`) });
+  for (const result of sampled) works.push({ result, work: await checkoutWork(client, checkoutWorkflowId(result.orderId)) });
   log(`histories: ${works.length} checkouts read back`);
 
   phase('floors: empty and checkout-shaped workflows on the floor worker');
@@ -205,6 +216,27 @@ async function main(): Promise<number> {
     { client, taskQueue: settings.floorTaskQueue, runId, emptyCount: settings.floorN, shapeCount: settings.shapeN, concurrency: settings.concurrency, durationMs: settings.floorSeconds * 1000, log },
     shape,
   );
+
+  let tracingCost: TracingCost | null = null;
+  if (settings.tracingRounds > 0) {
+    phase(`tracing cost: ${settings.tracingRounds} round(s) of tracing off and on`);
+    await Promise.all([stopProcess(worker), stopProcess(api)]);
+    tracingCost = await measureTracingCost({
+      ctx,
+      rounds: settings.tracingRounds,
+      sequentialN: settings.tracingN,
+      concurrency: settings.concurrency,
+      seconds: settings.tracingSeconds,
+      latencyEstimateMs: successStats.p50 ?? 1000,
+      async start(state) {
+        const stateEnv = { ...env, OTEL_SDK_DISABLED: state === 'off' ? 'true' : 'false' };
+        const traced = [spawnTs(`worker (tracing ${state})`, 'workers/main.ts', stateEnv, `bench-checkout-worker-tracing-${state}.log`), spawnTs(`API (tracing ${state})`, 'api/main.ts', stateEnv, `bench-checkout-api-tracing-${state}.log`)];
+        await Promise.all([waitForLog(traced[0]!, /worker polling task queue/, 120_000), waitForHttp(traced[1]!, `${baseUrl}/readyz`, 120_000)]);
+        return traced;
+      },
+    });
+    log(`tracing cost: throughput on/off ${tracingCost.throughputRatio} (${tracingCost.throughputCostPercent} % lost), one-at-a-time p50 on/off ${tracingCost.sequentialP50Ratio}, CPU per checkout on/off ${tracingCost.cpuPerCheckoutRatio}`);
+  }
 
   // ------------------------------------------------------------------ results
   const emptySeq = latencyStats(floors.empty.sequentialMs);
@@ -220,12 +252,14 @@ async function main(): Promise<number> {
     goal('declined p50 (ms)', '<= 80', declinedStats.p50, (v) => v <= 80),
     goal(`throughput / empty-workflow rate at ${settings.concurrency}`, '>= 0.4', ratio(tputRate, emptyRate), (v) => v >= 0.4),
     goal('cart add p99 (ms)', '<= 5', cartStats.p99, (v) => v <= 5),
+    ...(tracingCost ? [goal('throughput lost to tracing (%)', '<= 10', tracingCost.throughputCostPercent, (v) => v <= 10)] : []),
   ];
   const ratios = {
     throughputOverEmptyRate: ratio(tputRate, emptyRate),
     throughputOverShapeRate: ratio(tputRate, shapeRate),
     successP50OverShapeP50: ratio(successStats.p50, shapeSeq.p50),
     successP50OverEmptyP50: ratio(successStats.p50, emptySeq.p50),
+    throughputTracingOnOverOff: tracingCost?.throughputRatio ?? null,
   };
   const results = {
     benchmark: 'checkout',
@@ -233,7 +267,7 @@ async function main(): Promise<number> {
     durationSeconds: Math.round((Date.now() - startedAt) / 1000),
     git: gitFacts(),
     machine: { ...machineInfo(), nproc: os.availableParallelism(), loadAverageStart, loadAverageEnd: os.loadavg(), loadAverageAtPhaseStart: phaseLoad },
-    settings: { ...settings, apiPort, webhooksReachApi, checkoutBody: { paymentMethod: { token: 'tok_visa | tok_chargeDeclined' }, expectedGrandTotal }, cart: 'sku-a, sku-b, sku-c x1 + BENCH_X2OFF, BENCH_VOUCHER10, BENCH_FREESHIP' },
+    settings: { ...settings, mainTracing: mainTracing === 'true' ? 'off' : 'on', apiPort, webhooksReachApi, checkoutBody: { paymentMethod: { token: 'tok_visa | tok_chargeDeclined' }, expectedGrandTotal }, cart: 'sku-a, sku-b, sku-c x1 + BENCH_X2OFF, BENCH_VOUCHER10, BENCH_FREESHIP' },
     figures: {
       success: { latencyMs: successStats, answered202: success.filter((r) => r.answered === 202).length, wrong: success.filter((r) => !r.ok).length },
       declined: { latencyMs: declinedStats, answered202: declined.filter((r) => r.answered === 202).length, wrong: declined.filter((r) => !r.ok).length },
@@ -251,6 +285,7 @@ async function main(): Promise<number> {
         cartsFilledInLoop: tput.cartsFilledInLoop,
       },
       cartAdd: { latencyMs: cartStats },
+      tracing: tracingCost,
       floors: {
         empty: { sequentialMs: emptySeq, concurrent: { concurrency: settings.concurrency, completed: floors.empty.concurrent.completed, perSecond: emptyRate, latencyMs: latencyStats(floors.empty.concurrent.latenciesMs) } },
         shape: { sequentialMs: shapeSeq, concurrent: { concurrency: settings.concurrency, completed: floors.shape.concurrent.completed, perSecond: shapeRate, latencyMs: latencyStats(floors.shape.concurrent.latenciesMs) } },
@@ -295,6 +330,22 @@ async function main(): Promise<number> {
   console.log('');
   printTemporal(temporalWork, shapeTotals(shape));
   console.log('');
+  if (tracingCost) {
+    const t = tracingCost;
+    console.log(
+      table(
+        [`tracing cost (${t.order.join(', ')}; ratio ${t.samplingRatio}; collector ${t.collectorListening ? 'listening' : 'NOT listening'})`, 'off', 'on', 'on / off'],
+        [
+          [`throughput at ${settings.concurrency} at once (/s)`, t.off.throughput.perSecond, t.on.throughput.perSecond, t.throughputRatio],
+          ['checkout success p50, 1 at a time (ms)', t.off.sequentialMs.p50, t.on.sequentialMs.p50, t.sequentialP50Ratio],
+          ['checkout success p99, 1 at a time (ms)', t.off.sequentialMs.p99, t.on.sequentialMs.p99, ratio(t.on.sequentialMs.p99, t.off.sequentialMs.p99)],
+          ['CPU per checkout, worker + API (ms)', t.off.cpuMsPerCheckout.workerAndApi, t.on.cpuMsPerCheckout.workerAndApi, t.cpuPerCheckoutRatio],
+          ['CPU per checkout, local Jaeger (ms)', t.off.cpuMsPerCheckout.jaeger, t.on.cpuMsPerCheckout.jaeger, '-'],
+        ],
+      ),
+    );
+    console.log('');
+  }
   console.log(table(['goal', 'target', 'measured', 'met'], goals.map((g) => [g.name, g.target, g.measured, g.met ? 'yes' : 'NO'])));
   console.log('');
   log(`wrote ${path.relative(projectRoot, file)} (${results.durationSeconds} s)`);

@@ -46,8 +46,10 @@ export interface AppConfig {
   taskQueue: string;
   jwtSecret: string;
   webhookSecret: string;
-  /** Port of the worker's Prometheus /metrics endpoint. */
+  /** Port of the worker's Prometheus /metrics endpoint: the first port it tries (0: the kernel picks). */
   workerMetricsPort: number;
+  /** Where the worker's /metrics may listen (WORKER_METRICS_PORT, WORKER_INDEX): see `workerMetricsPortsFromEnv`. */
+  workerMetricsPorts: WorkerMetricsPorts;
   /** How often the worker looks for orders accepted without a saga (Temporal was down), and how old they must be. */
   reconcileIntervalMs: number;
   reconcileGraceMs: number;
@@ -96,6 +98,47 @@ function nonEmpty(env: Env, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
+/**
+ * The worker's metrics ports, so that any number of workers can share a host:
+ * - `WORKER_METRICS_PORT=P` (default 9464): worker number `WORKER_INDEX` (default 0; `npm start
+ *   --workers N` numbers its workers 0..N-1) listens on P + 2 x index, its SDK exporter on the next
+ *   port (loopback) — one worker keeps today's 9464/9465;
+ * - `WORKER_METRICS_PORT=A-B`: the first free port of A..B (the SDK exporter on a kernel-chosen
+ *   loopback port); the worker logs the port it took;
+ * - `WORKER_METRICS_PORT=0`: a port the kernel chooses (logged), for ad-hoc processes.
+ */
+export interface WorkerMetricsPorts {
+  /** The first port tried (0: the kernel chooses). */
+  from: number;
+  /** The last port tried (= from for a fixed port). */
+  to: number;
+  /** A fixed port: the SDK exporter takes the next one; otherwise a kernel-chosen one. */
+  fixed: boolean;
+}
+
+function workerIndexFromEnv(env: Env): number {
+  const raw = env.WORKER_INDEX?.trim();
+  if (!raw) return 0;
+  const index = Number(raw);
+  if (!Number.isInteger(index) || index < 0 || index > 1000) throw new Error(`WORKER_INDEX must be an integer from 0 to 1000, got "${raw}"`);
+  return index;
+}
+
+export function workerMetricsPortsFromEnv(env: Env = process.env): WorkerMetricsPorts {
+  const raw = env.WORKER_METRICS_PORT?.trim() ?? '';
+  if (raw === '0') return { from: 0, to: 0, fixed: false };
+  const range = /^(\d{1,5})-(\d{1,5})$/.exec(raw);
+  if (range) {
+    const from = Number(range[1]);
+    const to = Number(range[2]);
+    if (from < 1 || to > 65535 || from > to) throw new Error(`WORKER_METRICS_PORT must be a port, a range A-B of ports (1 <= A <= B <= 65535) or 0, got "${raw}"`);
+    return { from, to, fixed: false };
+  }
+  const port = intFromEnv(env, 'WORKER_METRICS_PORT', 9464) + 2 * workerIndexFromEnv(env);
+  if (port >= 65535) throw new Error(`WORKER_METRICS_PORT + 2 x WORKER_INDEX must stay below 65535, got ${port}`);
+  return { from: port, to: port, fixed: true };
+}
+
 /** The database the local default stack serves: `checkout` for the app, `checkout_test` for tests. */
 export function localDatabaseUrl(database: string): string {
   return `postgres://${localPostgresUser}@127.0.0.1:${localPorts.postgres}/${database}`;
@@ -115,7 +158,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     taskQueue: nonEmpty(env, 'TEMPORAL_TASK_QUEUE') ?? 'checkout',
     jwtSecret: nonEmpty(env, 'JWT_SECRET') ?? devSecrets.jwtSecret,
     webhookSecret: nonEmpty(env, 'WEBHOOK_SECRET') ?? devSecrets.webhookSecret,
-    workerMetricsPort: intFromEnv(env, 'WORKER_METRICS_PORT', 9464),
+    workerMetricsPort: workerMetricsPortsFromEnv(env).from,
+    workerMetricsPorts: workerMetricsPortsFromEnv(env),
     reconcileIntervalMs: intFromEnv(env, 'RECONCILE_INTERVAL_MS', 5_000),
     reconcileGraceMs: intFromEnv(env, 'RECONCILE_GRACE_MS', 10_000),
     local: { postgres: !databaseUrl, redis: !redisUrl, temporal: !temporalAddress },

@@ -8,6 +8,8 @@
  * `Retry-After`.
  */
 
+import { refusalOfCode } from './vocabulary';
+
 export interface FieldIssue {
   /** Path of the bad field, e.g. `lines[2].quantity`. */
   path: string;
@@ -53,11 +55,18 @@ export class NotFoundError extends AppError {
   }
 }
 
-/** A business refusal with a specific code from api-contract.md (422 unless the code says conflict). */
+/**
+ * A business refusal with a specific code from api-contract.md. Its kind comes from the refusal
+ * table (lib/vocabulary.ts): a conflict (409) when the table says so, a refusal (422) otherwise.
+ */
 export class BusinessError extends AppError {
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, kind: 'refused' | 'conflict' = 'refused') {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}, kind: 'refused' | 'conflict' = kindOfRefusal(code)) {
     super(kind, code, message, details);
   }
+}
+
+function kindOfRefusal(code: string): 'refused' | 'conflict' {
+  return refusalOfCode(code)?.httpStatus === 409 ? 'conflict' : 'refused';
 }
 
 function describeIssues(issues: FieldIssue[]): string {

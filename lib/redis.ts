@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 /**
@@ -19,4 +20,26 @@ export function createRedis(url: string, name = 'checkout'): Redis {
     if (process.env.REDIS_DEBUG) console.error(`[redis] ${err.message}`);
   });
   return redis;
+}
+
+/** A Lua script run by EVALSHA, falling back to EVAL when Redis lost its script cache (restart). */
+export class LuaScript {
+  readonly sha: string;
+
+  constructor(
+    readonly source: string,
+    readonly keyCount: number,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    if (keys.length !== this.keyCount) throw new Error(`script expects ${this.keyCount} keys`);
+    try {
+      return await redis.evalsha(this.sha, this.keyCount, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(this.source, this.keyCount, ...keys, ...args);
+    }
+  }
 }

@@ -3,7 +3,7 @@
 // numbers, each checked against the 2^53 - 1 limit.
 
 import type { AppliedDiscount, LineDiscount, LineState, PricingContext, SellerState } from './context';
-import { amountMaxMinor } from './money';
+import { amountMinorMax } from './money';
 import type {
   DiscountEntry,
   LineBreakdown,
@@ -19,15 +19,15 @@ export class AmountLimitError extends Error {
     readonly field: string,
     readonly valueMinor: bigint,
   ) {
-    super(`${field} would be ${valueMinor}, beyond the amount limit ±${amountMaxMinor}`);
+    super(`${field} would be ${valueMinor}, beyond the amount limit ±${amountMinorMax}`);
     this.name = 'AmountLimitError';
   }
 }
 
 // Read once: an imported binding compiled to CommonJS or bundled by webpack is a getter, and this
 // limit is checked for every amount of every line.
-const amountMax = amountMaxMinor;
-const amountMin = -amountMaxMinor;
+const amountMax = amountMinorMax;
+const amountMin = -amountMinorMax;
 
 function toAmount(valueMinor: bigint, field: string): number {
   if (valueMinor > amountMax || valueMinor < amountMin) throw new AmountLimitError(field, valueMinor);

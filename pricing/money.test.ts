@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { allocate as dineroAllocate, dinero, toSnapshot } from 'dinero.js';
 import { USD } from 'dinero.js/currencies';
-import { allocate, amountMaxMinor, roundBps } from './money';
+import { allocate, amountMinorMax, roundBps } from './money';
 
 describe('pricing/money rule R (roundBps)', () => {
   it('rounds half up on exact halves and truncates below', () => {
@@ -24,8 +24,8 @@ describe('pricing/money rule R (roundBps)', () => {
   it('is exact when amount * rate exceeds 2^53', () => {
     // (2^53 - 1) * 9999 = 90062985348155169009; + 5000 = 90062985348155174009; / 10000 floors to
     // 9006298534815517. A float computation would already be off in the product.
-    assert.equal(roundBps(amountMaxMinor, 9999n), 9_006_298_534_815_517n);
-    assert.equal(roundBps(Number(amountMaxMinor), 10_000), Number.MAX_SAFE_INTEGER);
+    assert.equal(roundBps(amountMinorMax, 9999n), 9_006_298_534_815_517n);
+    assert.equal(roundBps(Number(amountMinorMax), 10_000), Number.MAX_SAFE_INTEGER);
     assert.equal(roundBps(9_007_199_254_740_991, 5000), 4_503_599_627_370_496); // ...495.5 -> ...496
   });
 
@@ -80,9 +80,9 @@ describe('pricing/money rule A (allocate)', () => {
   });
 
   it('is exact beyond 2^53 in its intermediate products', () => {
-    const shares = allocate(amountMaxMinor, [amountMaxMinor, 1n, 2n]);
-    assert.equal(shares.reduce((a, b) => a + b, 0n), amountMaxMinor);
-    assert.deepEqual(shares, ruleAByDefinition(amountMaxMinor, [amountMaxMinor, 1n, 2n]));
+    const shares = allocate(amountMinorMax, [amountMinorMax, 1n, 2n]);
+    assert.equal(shares.reduce((a, b) => a + b, 0n), amountMinorMax);
+    assert.deepEqual(shares, ruleAByDefinition(amountMinorMax, [amountMinorMax, 1n, 2n]));
   });
 
   it('refuses what rule A does not define', () => {

@@ -6,7 +6,7 @@
 // check that their arguments are safe integers and convert at the boundary.
 
 /** The largest amount an input or output may carry: 2^53 - 1, exact as a JSON number. */
-export const amountMaxMinor = 9_007_199_254_740_991n;
+export const amountMinorMax = 9_007_199_254_740_991n;
 
 /** 100 % in basis points. */
 const bpsPerUnit = 10_000n;
@@ -72,7 +72,7 @@ function allocateExact(totalMinor: bigint, weights: readonly bigint[]): bigint[]
  * with a positive remainder (their remainders sum to leftover * W and each is below W).
  */
 function handOutLeftover(shares: bigint[], remainders: readonly bigint[], weightTotal: bigint, leftover: number): void {
-  if (weightTotal <= amountMaxMinor) handOutByThreshold(shares, remainders, leftover);
+  if (weightTotal <= amountMinorMax) handOutByThreshold(shares, remainders, leftover);
   else handOutBySorting(shares, remainders, leftover);
 }
 
@@ -156,7 +156,7 @@ function safeIntegerToBigInt(value: number, name: string): bigint {
 
 /** Converts an exact amount back to a JSON number, refusing anything beyond 2^53 - 1 in size. */
 function bigIntToSafeNumber(value: bigint, name: string): number {
-  if (value > amountMaxMinor || value < -amountMaxMinor) {
+  if (value > amountMinorMax || value < -amountMinorMax) {
     throw new RangeError(`${name} (${value}) is outside the exact JSON range of ±(2^53 - 1)`);
   }
   return Number(value);

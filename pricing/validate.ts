@@ -7,8 +7,9 @@
 
 import { findCurrency } from './currency';
 import { type ValidationIssue } from './errors';
-import { amountMaxMinor } from './money';
+import { amountMinorMax } from './money';
 import type { PricingInput } from './types';
+import { idLimits } from '../lib/vocabulary';
 
 /** Limits on every list, so that a hostile or broken input cannot make pricing unbounded. */
 export const pricingLimits = {
@@ -18,11 +19,11 @@ export const pricingLimits = {
   vouchersMax: 1_000,
   skusPerPromotionMax: 10_000,
   mapEntriesMax: 10_000,
-  identifierLengthMax: 256,
+  identifierLengthMax: idLimits.externalIdLengthMax,
 } as const;
 
 const rateMaxBps = 10_000;
-const amountMax = Number(amountMaxMinor);
+const amountMax = Number(amountMinorMax);
 
 type JsonObject = Readonly<Record<string, unknown>>;
 
@@ -271,8 +272,8 @@ function validateLine(
   checkItemCurrency(line, path, orderCurrency, collector);
   if (unitPrice === undefined || quantity === undefined) return { lineId, sellerId };
   const grossMinor = BigInt(unitPrice) * BigInt(quantity);
-  if (grossMinor > amountMaxMinor) {
-    collector.add(path, `gross unitPrice × quantity = ${grossMinor} exceeds the amount limit ${amountMaxMinor}`);
+  if (grossMinor > amountMinorMax) {
+    collector.add(path, `gross unitPrice × quantity = ${grossMinor} exceeds the amount limit ${amountMinorMax}`);
     return { lineId, sellerId };
   }
   return { lineId, sellerId, grossMinor };
@@ -302,8 +303,8 @@ function validateLines(root: JsonObject, orderCurrency: string | undefined, coll
     facts.grossMinor += line.grossMinor ?? 0n;
   });
   // The order-level check only adds information when every line passed its own.
-  if (everyGrossKnown && facts.grossMinor > amountMaxMinor) {
-    collector.add('lines', `merchandise gross ${facts.grossMinor} exceeds the amount limit ${amountMaxMinor}`);
+  if (everyGrossKnown && facts.grossMinor > amountMinorMax) {
+    collector.add('lines', `merchandise gross ${facts.grossMinor} exceeds the amount limit ${amountMinorMax}`);
   }
   return facts;
 }
@@ -428,8 +429,8 @@ function validateShipping(root: JsonObject, sellerIds: ReadonlySet<string>, coll
     const fee = own(fees, sellerId);
     if (typeof fee === 'number' && Number.isSafeInteger(fee) && fee > 0) shippingMinor += BigInt(fee);
   }
-  if (shippingMinor > amountMaxMinor) {
-    collector.add('shippingFees', `total shipping ${shippingMinor} exceeds the amount limit ${amountMaxMinor}`);
+  if (shippingMinor > amountMinorMax) {
+    collector.add('shippingFees', `total shipping ${shippingMinor} exceeds the amount limit ${amountMinorMax}`);
   }
 }
 

@@ -1,19 +1,41 @@
 /**
  * `npm start`: the whole system on its local default. Brings the stack up (installing what is
- * missing), runs the worker and the API as child processes with prefixed logs, prints where to
- * look, and on Ctrl-C stops the children and then exactly the stack services it started.
+ * missing), runs the worker(s) and the API(s) as child processes with prefixed logs, prints where
+ * to look, and on Ctrl-C stops the children and then exactly the stack services it started.
+ *
+ * `--workers N` runs N workers (WORKER_INDEX 0..N-1: each its own metrics port), `--apis N` runs N
+ * API processes on PORT..PORT+N-1. A child that dies is restarted with exponential backoff and a
+ * log line (`supervision` below); only Ctrl-C / SIGTERM stops everything.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { loadConfig, projectRoot, refuseDevSecretsInProduction, type AppConfig } from '../lib/config';
 import { createPool } from '../db/pool';
-import { seedIfEmpty, walkthrough } from '../db/seed';
+import { seedIfEmpty, walkthrough } from './seed';
 import { createRedis } from '../lib/redis';
-import { stackDown, stackUp, StackError, type ServiceName } from './stack/index';
+import { jaegerUiSummary, stackDown, stackUp, StackError, type ServiceName } from './stack/index';
 
+/**
+ * A supervised child: when its process dies while we are not stopping, it is started again after
+ * an exponential backoff (restartBaseMs, doubling up to restartMaxMs; reset once a process has run
+ * for stableAfterMs), with a log line for the death and for the restart.
+ */
 interface Child {
   name: string;
+  entry: string;
+  env: NodeJS.ProcessEnv;
   process: ChildProcess;
+  /** Restarts so far (the backoff exponent; reset after a stable run). */
+  restarts: number;
+  startedAt: number;
+  restartTimer?: NodeJS.Timeout;
+}
+
+const supervision = { restartBaseMs: 500, restartMaxMs: 30_000, stableAfterMs: 60_000 } as const;
+
+/** The backoff before restart number `restarts` (1-based): 0.5 s, 1 s, 2 s, ... capped at 30 s. */
+function restartDelayMs(restarts: number): number {
+  return Math.min(supervision.restartMaxMs, supervision.restartBaseMs * 2 ** Math.max(0, restarts - 1));
 }
 
 // The children run TypeScript through tsx's loader inside the node process itself (not the tsx
@@ -30,19 +52,39 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream | null, sink: N
   readline.createInterface({ input: stream }).on('line', (line) => sink.write(`${label} ${line}\n`));
 }
 
-function startChild(name: string, entry: string, env: NodeJS.ProcessEnv = process.env): Child {
-  const child = spawn(process.execPath, [...tsxLoader, entry], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  prefixLines(name, child.stdout, process.stdout);
-  prefixLines(name, child.stderr, process.stderr);
-  child.on('exit', (code, signal) => {
+function spawnProcess(child: Pick<Child, 'name' | 'entry' | 'env'>): ChildProcess {
+  const proc = spawn(process.execPath, [...tsxLoader, child.entry], { cwd: projectRoot, env: child.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  prefixLines(child.name, proc.stdout, process.stdout);
+  prefixLines(child.name, proc.stderr, process.stderr);
+  console.log(`[start]   ${child.name} started (pid ${proc.pid})`);
+  return proc;
+}
+
+function supervise(child: Child): void {
+  child.process.once('exit', (code, signal) => {
     if (stopping) return;
-    console.error(`[start]   ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
-    void shutdown(1);
+    const ranMs = Date.now() - child.startedAt;
+    if (ranMs >= supervision.stableAfterMs) child.restarts = 0;
+    child.restarts += 1;
+    const delayMs = restartDelayMs(child.restarts);
+    console.error(
+      `[start]   ${child.name} (pid ${child.process.pid}) exited unexpectedly (${signal ?? `code ${code}`}) after ${Math.round(ranMs / 100) / 10} s; restarting in ${delayMs} ms (restart ${child.restarts})`,
+    );
+    child.restartTimer = setTimeout(() => {
+      child.restartTimer = undefined;
+      if (stopping) return;
+      child.process = spawnProcess(child);
+      child.startedAt = Date.now();
+      supervise(child);
+    }, delayMs);
   });
-  console.log(`[start]   ${name} started (pid ${child.pid})`);
-  const entryChild = { name, process: child };
-  children.push(entryChild);
-  return entryChild;
+}
+
+function startChild(name: string, entry: string, env: NodeJS.ProcessEnv = process.env): Child {
+  const child: Child = { name, entry, env, process: spawnProcess({ name, entry, env }), restarts: 0, startedAt: Date.now() };
+  supervise(child);
+  children.push(child);
+  return child;
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
@@ -67,6 +109,7 @@ async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log('[start]   stopping worker and API...');
+  for (const child of children) clearTimeout(child.restartTimer);
   for (const { process: child } of children) if (child.exitCode === null) child.kill('SIGTERM');
   const killTimer = setTimeout(() => {
     for (const { process: child } of children) if (child.exitCode === null) child.kill('SIGKILL');
@@ -93,7 +136,38 @@ async function seedDemoData(config: AppConfig, apiUrl: string): Promise<string |
   }
 }
 
+const usage = 'usage: npm start [-- --workers N] [--apis N]';
+
+/** `--workers N` (default 1) worker processes, `--apis N` (default 1) API processes on PORT, PORT+1, ... */
+function parseArgs(argv: readonly string[]): { workers: number; apis: number } {
+  const counts = { workers: 1, apis: 1 };
+  for (let i = 0; i < argv.length; i += 1) {
+    const match = /^--(workers|apis)(?:=(.*))?$/.exec(argv[i]!);
+    if (!match) throw new StackError(`unknown argument "${argv[i]}"`, usage);
+    const raw = match[2] ?? argv[++i];
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > 64) throw new StackError(`--${match[1]} must be an integer from 1 to 64, got "${raw}"`, usage);
+    counts[match[1] as 'workers' | 'apis'] = value;
+  }
+  return counts;
+}
+
+/** Worker i gets WORKER_INDEX=i (its metrics port follows, lib/config.ts); one worker keeps the plain name. */
+function startWorkers(count: number): void {
+  for (let i = 0; i < count; i += 1) startChild(count === 1 ? 'worker' : `worker-${i + 1}`, 'workers/main.ts', { ...process.env, WORKER_INDEX: String(i) });
+}
+
+/** API i listens on PORT + i (and METRICS_PORT + i when that is set); the PSP's webhooks go to PORT. */
+function startApis(count: number, config: AppConfig): void {
+  for (let i = 0; i < count; i += 1) {
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(config.port + i) };
+    if (process.env.METRICS_PORT?.trim()) env.METRICS_PORT = String(Number(process.env.METRICS_PORT) + i);
+    startChild(count === 1 ? 'api' : `api-${i + 1}`, 'api/main.ts', env);
+  }
+}
+
 async function main(): Promise<void> {
+  const counts = parseArgs(process.argv.slice(2));
   // Before anything starts: nothing to stop when the secrets are refused.
   refuseDevSecretsInProduction('start');
   const config = loadConfig();
@@ -106,8 +180,8 @@ async function main(): Promise<void> {
   const apiUrl = `http://localhost:${config.port}`;
   const demo = await seedDemoData(config, apiUrl);
   if (demo) console.log('[start]   the database was empty: loaded the demo scenario (npm run seed)');
-  startChild('worker', 'workers/main.ts');
-  startChild('api', 'api/main.ts');
+  startWorkers(counts.workers);
+  startApis(counts.apis, config);
   if (!(await waitForHttp(`${apiUrl}/healthz`, 60_000))) {
     if (!stopping) console.error('[start]   the API did not answer /healthz within 60 s');
     return shutdown(1);
@@ -117,8 +191,10 @@ async function main(): Promise<void> {
     [
       '',
       '  Checkout orchestrator is up.',
+      `    Storefront        ${apiUrl}/   (sign in as a demo buyer or seller; not with NODE_ENV=production)`,
       `    API               ${apiUrl}   (health: ${apiUrl}/healthz, readiness: ${apiUrl}/readyz)`,
       `    Temporal Web UI   ${uiUrl}`,
+      `    Jaeger UI         ${jaegerUiSummary()}   (traces)`,
       `    Temporal          ${config.temporalAddress}, namespace "${config.temporalNamespace}", task queue "${config.taskQueue}"`,
       '  Press Ctrl-C to stop.',
       '',

@@ -4,14 +4,14 @@
  */
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { createCartService } from './cart';
 import { createCatalogService } from './catalog';
 import { createCheckoutPricing } from './checkout-pricing';
-import { createInventoryService } from './inventory';
-import { createStockGate } from './inventory/stock-gate';
+import { createInventoryService, createStockGate } from './inventory';
 import { createLedgerService } from './ledger';
 import { createOrdersService } from './orders';
-import { createPaymentsService } from './payments';
+import { createPaymentsService, createPayoutMetrics } from './payments';
 import type { PaymentGateway } from './payments';
 import { createVoucherService } from './vouchers';
 
@@ -23,13 +23,17 @@ export interface ServicesDeps {
   now?: () => Date;
   /** How long an unconsumed voucher hold lasts; must exceed the saga's payment timeout (processes pass voucherHoldMsFromEnv()). */
   holdTimeoutMs?: number;
+  /** The process's metrics registry (its /metrics); default: prom-client's global registry. */
+  metricsRegistry?: Registry;
 }
 
 export function createServices(deps: ServicesDeps) {
   const { pool, redis, gateway, now } = deps;
   // The sold-out gate: refreshed by inventory and catalog stock changes, read by the API's checkout pre-check.
   const stockGate = createStockGate({ pool, redis });
-  const catalog = createCatalogService({ pool, stockGate });
+  const payments = createPaymentsService({ pool, gateway, ...(deps.metricsRegistry ? { metrics: createPayoutMetrics(deps.metricsRegistry) } : {}) });
+  // A seller given a connected account is paid what it is owed at once (payouts that found it without one).
+  const catalog = createCatalogService({ pool, stockGate, sellerPayouts: (sellerId) => payments.payPendingPayouts(sellerId) });
   const vouchers = createVoucherService({ pool, redis, ...(now ? { now } : {}), ...(deps.holdTimeoutMs ? { holdTimeoutMs: deps.holdTimeoutMs } : {}) });
   return {
     catalog,
@@ -37,7 +41,7 @@ export function createServices(deps: ServicesDeps) {
     stockGate,
     cart: createCartService({ redis, catalog, vouchers, ...(now ? { now } : {}) }),
     inventory: createInventoryService({ pool, stockGate }),
-    payments: createPaymentsService({ pool, gateway }),
+    payments,
     ledger: createLedgerService({ pool }),
     orders: createOrdersService({ pool }),
     checkoutPricing: createCheckoutPricing({ catalog, vouchers, ...(now ? { now } : {}) }),

@@ -3,6 +3,7 @@
  * quantity and every wait has a bound; units are named last (`cartTtlMs`, `lineQuantityMax`).
  * Changing a limit here changes it for every service and for the validation messages.
  */
+import { idLimits } from '../lib/vocabulary';
 export const limits = {
   /** Distinct SKUs (lines) in one cart. */
   cartLinesMax: 100,
@@ -34,10 +35,8 @@ export const limits = {
   /** On-hand units of one SKU (far below 2^53, so sums over buckets stay exact). */
   stockUnitsMax: 1_000_000_000_000,
 
-  /** Length of sku, seller, promotion and campaign ids. */
-  identifierLengthMax: 64,
-  /** Length of order and user ids (business keys coming from other services). */
-  externalIdLengthMax: 128,
+  /** Lengths of catalog ids (sku, seller, promotion, campaign) and of order and user ids: one limit for every layer. */
+  ...idLimits,
   nameLengthMax: 200,
   categoryLengthMax: 64,
   /** SKUs listed in one seller promotion. */
@@ -69,7 +68,7 @@ export const limits = {
   /** How long Redis remembers that a code does not exist. */
   voucherMissingCacheTtlMs: 5 * 1000,
   /** A rebuild of a voucher's Redis state first waits this long at most for this process's holds in flight. */
-  voucherLoadDrainMaxMs: 2 * 1000,
+  voucherLoadDrainMsMax: 2 * 1000,
   /**
    * Holds written to Postgres in one statement, and such statements in flight at once. Two let one
    * statement fill while the other commits; with four the statements were smaller and holds at 8
@@ -85,7 +84,7 @@ export const limits = {
    * unknown (a backstop against a change that bypassed the services; every reserve, release,
    * commit, restock and stock change refreshes its skus).
    */
-  stockGateMaxAgeMs: 10 * 60 * 1000,
+  stockGateAgeMsMax: 10 * 60 * 1000,
   /** Skus refreshed in one gate refresh, and such refreshes in flight at once per process. */
   stockGateRefreshBatchMax: 256,
   stockGateRefreshesInFlightMax: 2,

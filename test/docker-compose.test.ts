@@ -10,6 +10,8 @@ import { parse } from 'yaml';
 import { devSecrets, loadConfig, projectRoot } from '../lib/config';
 import { devServerDynamicConfig } from '../scripts/stack/services';
 import { pinnedWheels } from '../scripts/stack/tools';
+import { goTools, jaegerV2Release } from '../scripts/stack/go-tools';
+import { extraPorts, localJaegerWanted } from '../scripts/stack/extras';
 
 interface ComposeService {
   image?: string;
@@ -31,8 +33,8 @@ const appServices = ['setup', 'worker', 'api'];
 const withDefaults = (value: string): string => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
 
 describe('docker-compose.yml', () => {
-  it('has the Temporal server and UI, Postgres, Redis, worker, API and the PSP simulator', () => {
-    for (const name of ['temporal', 'temporal-ui', 'postgres', 'redis', 'worker', 'api', 'psp']) {
+  it('has the Temporal server and UI, Postgres, Redis, worker, API, the PSP simulator and Jaeger', () => {
+    for (const name of ['temporal', 'temporal-ui', 'postgres', 'redis', 'worker', 'api', 'psp', 'jaeger']) {
       assert.ok(compose.services[name], `service ${name} is missing`);
     }
   });
@@ -42,6 +44,26 @@ describe('docker-compose.yml', () => {
     assert.equal(compose.services.temporal?.image, `temporalio/temporal:${version}`);
     assert.ok(compose.services['temporal-ui']?.ports?.includes('8233:8233'));
     assert.equal(compose.services['temporal-ui']?.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
+  });
+
+  it('runs the Jaeger v2 release the local stack builds, with its UI and OTLP ports published as locally', () => {
+    assert.equal(goTools.jaeger.version, 'v1.76.0', 'bump jaegerV2Release with the Jaeger pin');
+    assert.equal(compose.services.jaeger?.image, `jaegertracing/jaeger:${jaegerV2Release}`);
+    const ports = extraPorts({});
+    for (const port of [ports.jaegerUi, ports.otlpGrpc, ports.otlpHttp]) {
+      assert.ok(compose.services.jaeger?.ports?.includes(`${port}:${port}`), `jaeger does not publish ${port}`);
+    }
+  });
+
+  it('sends the traces of the API and the worker to the jaeger service over OTLP/HTTP, and starts no local Jaeger', () => {
+    for (const name of ['api', 'worker']) {
+      const endpoint = compose.services[name]?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT;
+      assert.equal(endpoint, 'http://jaeger:4318', `${name}'s OTEL_EXPORTER_OTLP_ENDPOINT`);
+      assert.ok(compose.services.jaeger?.ports?.some((p) => p.endsWith(`:${new URL(endpoint).port}`)));
+    }
+    for (const name of appServices) {
+      assert.equal(localJaegerWanted(compose.services[name]?.environment ?? {}), false, `${name} would start a local Jaeger`);
+    }
   });
 
   it('runs the Temporal server with the dynamic config the local stack uses for checkout latency', () => {
@@ -97,5 +119,68 @@ describe('docker-compose.yml', () => {
     const volumes = Object.keys(compose.volumes ?? {});
     const text = readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8');
     for (const match of text.matchAll(/^\s+- ([a-z-]+):\//gm)) assert.ok(volumes.includes(match[1]!), `undeclared volume ${match[1]}`);
+  });
+
+  describe('profile scale', () => {
+    const scale = Object.entries(compose.services).filter(([name]) => name.startsWith('scale-'));
+    const env = (name: string): Record<string, string> => Object.fromEntries(Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [k, withDefaults(String(v))]));
+
+    it('starts only with --profile scale; the default services stay profile-less', () => {
+      assert.ok(scale.length >= 8);
+      for (const [name, service] of scale) assert.deepEqual((service as { profiles?: string[] }).profiles, ['scale'], `${name} is not in the scale profile`);
+      for (const [name, service] of Object.entries(compose.services)) {
+        if (!name.startsWith('scale-')) assert.equal((service as { profiles?: string[] }).profiles, undefined, `${name} would no longer start with docker compose up`);
+        for (const dep of Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {})) {
+          assert.equal(name.startsWith('scale-'), dep.startsWith('scale-'), `${name} depends on ${dep} across profiles`);
+        }
+      }
+    });
+
+    it('runs a Temporal server with Postgres persistence (not the dev server), with the dev server\'s dynamic config', () => {
+      const temporal = compose.services['scale-temporal']!;
+      assert.match(temporal.image ?? '', /^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
+      assert.ok(!(temporal.command ?? []).includes('start-dev'));
+      const e = env('scale-temporal');
+      assert.equal(e.DB, 'postgres12');
+      assert.equal(e.POSTGRES_SEEDS, 'scale-postgres');
+      assert.ok(Number(e.NUM_HISTORY_SHARDS) >= 1);
+      const mount = (temporal as { volumes?: string[] }).volumes?.find((v) => v.endsWith(`${e.DYNAMIC_CONFIG_FILE_PATH}:ro`));
+      assert.ok(mount, 'the dynamic config file is mounted where DYNAMIC_CONFIG_FILE_PATH says');
+      const file = path.join(projectRoot, mount.split(':')[0]!);
+      const dynamic = parse(readFileSync(file, 'utf8')) as Record<string, { value: unknown }[]>;
+      // Partitions differ on purpose (several workers); the cache refresh is a test convenience.
+      for (const setting of devServerDynamicConfig.filter((s) => !/forceSearchAttributesCacheRefreshOnRead|numTaskqueue/.test(s))) {
+        const [key, value] = setting.split('=') as [string, string];
+        assert.equal(String(dynamic[key]?.[0]?.value), value, `${file} lacks ${setting}`);
+      }
+    });
+
+    it('two workers and two API processes, every app process on the scale containers, the APIs sharing one Redis rate limit and admission bucket', () => {
+      const workers = scale.filter(([name]) => /^scale-worker-\d+$/.test(name));
+      const apis = scale.filter(([name]) => /^scale-api-\d+$/.test(name));
+      assert.equal(workers.length, 2);
+      assert.equal(apis.length, 2);
+      for (const [name, service] of [...workers, ...apis, ['scale-setup', compose.services['scale-setup']!] as const]) {
+        const config = loadConfig(env(name));
+        assert.deepEqual(config.local, { postgres: false, redis: false, temporal: false }, `${name} would start a local stack`);
+        assert.equal(new URL(config.databaseUrl).hostname, 'scale-postgres');
+        assert.equal(new URL(config.redisUrl).hostname, 'scale-redis');
+        assert.equal(config.temporalAddress, 'scale-temporal:7233');
+        const [npm, run, script] = service.command ?? [];
+        assert.ok(npm === 'npm' && run === 'run' && script && packageJson.scripts[script], `${name} runs unknown script ${script}`);
+      }
+      const [a, b] = apis.map(([name]) => env(name));
+      for (const variable of ['REDIS_URL', 'CHECKOUT_RATE_LIMIT_PREFIX', 'CHECKOUT_ADMISSION_KEY', 'CHECKOUT_ADMISSION_RATE']) {
+        assert.ok(a![variable], `scale APIs lack ${variable}`);
+        assert.equal(a![variable], b![variable], `the two APIs differ in ${variable}`);
+      }
+      assert.ok(Number(a!.CHECKOUT_ADMISSION_RATE) > 0);
+      const hostPorts = apis.flatMap(([, s]) => s.ports ?? []).map((p) => p.split(':')[0]);
+      assert.equal(new Set(hostPorts).size, 2, 'each API on its own host port');
+      const defaultPorts = Object.entries(compose.services).filter(([n]) => !n.startsWith('scale-')).flatMap(([, s]) => (s.ports ?? []).map((p) => p.split(':')[0]));
+      for (const port of scale.flatMap(([, s]) => (s.ports ?? []).map((p) => p.split(':')[0]))) assert.ok(!defaultPorts.includes(port), `host port ${port} clashes with the default services`);
+      assert.equal(env('scale-psp').PSP_WEBHOOK_URL, 'http://scale-api-1:3000/v1/webhooks/payments');
+      assert.equal(env('scale-worker-1').PSP_URL, 'http://scale-psp:4242');
+    });
   });
 });

@@ -3,6 +3,7 @@
  * (out of stock, card declined, voucher exhausted — a non-retryable ApplicationFailure, the saga's
  * normal flow) is one INFO line, not a WARN with two stack traces. Every other failure keeps its detail.
  */
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, type Logger, type LogLevel, type LogMetadata } from '@temporalio/worker';
 
@@ -15,11 +16,13 @@ export class WorkerLogger implements Logger {
     this.base = new DefaultLogger(level, logFunction);
   }
 
-  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+  log(level: LogLevel, message: string, given?: LogMetadata): void {
+    const meta = withTraceIds(given);
     const error: unknown = meta?.error;
     if (message === 'Activity failed' && error instanceof ApplicationFailure && error.nonRetryable) {
       const { activityType, workflowId, attempt } = meta as { activityType?: unknown; workflowId?: unknown; attempt?: unknown };
-      this.base.log('INFO', `Activity refused: ${error.type ?? 'ApplicationFailure'}: ${error.message}`, { activityType, workflowId, attempt });
+      const { traceId, spanId } = meta as { traceId?: unknown; spanId?: unknown };
+      this.base.log('INFO', `Activity refused: ${error.type ?? 'ApplicationFailure'}: ${error.message}`, { activityType, workflowId, attempt, traceId, spanId });
       return;
     }
     this.base.log(level, message, meta);
@@ -40,6 +43,21 @@ export class WorkerLogger implements Logger {
   error(message: string, meta?: LogMetadata): void {
     this.log('ERROR', message, meta);
   }
+}
+
+/**
+ * Logs join traces (docs/tracing.md): a line written inside a traced activity carries the trace and
+ * span ids of its context; a workflow's line carries those the tracing interceptors attached
+ * (`trace_id`, `span_id`), under the same names as the API's lines.
+ */
+export function withTraceIds(meta: LogMetadata | undefined): LogMetadata | undefined {
+  if (meta && typeof meta.trace_id === 'string' && typeof meta.span_id === 'string') {
+    const { trace_id: traceId, span_id: spanId, trace_flags: _flags, ...rest } = meta;
+    return { ...rest, traceId, spanId };
+  }
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (!spanContext || !isSpanContextValid(spanContext)) return meta;
+  return { ...meta, traceId: spanContext.traceId, spanId: spanContext.spanId };
 }
 
 export function createWorkerLogger(level: string | undefined): WorkerLogger {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { InjectedSinks } from '@temporalio/worker';
 import type { CheckoutSinks } from '../workflows/sinks';
-import type { CheckoutMetrics } from '../activities/checkout';
+import type { CheckoutMetrics } from '../activities';
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -77,8 +77,9 @@ async function sdkMetrics(url: string | undefined): Promise<string> {
   }
 }
 
-export function startMetricsServer(port: number, registry: Registry, sdkMetricsUrl?: string): http.Server {
-  const server = http.createServer((req, res) => {
+/** The /metrics request handler: our registry, then the SDK exporter's text. */
+function metricsRequestHandler(registry: Registry, sdkMetricsUrl?: string): http.RequestListener {
+  return (req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end('not found\n');
       return;
@@ -91,6 +92,51 @@ export function startMetricsServer(port: number, registry: Registry, sdkMetricsU
         res.writeHead(500).end(`metrics failed: ${(err as Error).message}\n`);
       },
     );
+  };
+}
+
+export function startMetricsServer(port: number, registry: Registry, sdkMetricsUrl?: string): http.Server {
+  return http.createServer(metricsRequestHandler(registry, sdkMetricsUrl)).listen(port, '0.0.0.0');
+}
+
+/** Where the worker's /metrics may listen (lib/config.ts, WorkerMetricsPorts). */
+export interface MetricsPortChoice {
+  from: number;
+  to: number;
+  fixed: boolean;
+}
+
+function listenOnce(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, '0.0.0.0', () => {
+      server.off('error', onError);
+      resolve((server.address() as { port: number }).port);
+    });
   });
-  return server.listen(port, '0.0.0.0');
+}
+
+/**
+ * Serves /metrics on the first free port of the choice (0: the kernel's pick), so several workers
+ * share a host; a fixed port that is taken fails with a message naming the variable. Resolves with
+ * the server and the port it took.
+ */
+export async function listenMetricsServer(choice: MetricsPortChoice, registry: Registry, sdkMetricsUrl?: string): Promise<{ server: http.Server; port: number }> {
+  for (let port = choice.from; port <= choice.to; port += 1) {
+    const server = http.createServer(metricsRequestHandler(registry, sdkMetricsUrl));
+    try {
+      return { server, port: await listenOnce(server, port) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+  const what = choice.fixed ? `port ${choice.from} is taken` : `no free port in ${choice.from}-${choice.to}`;
+  throw new Error(`worker metrics: ${what}; set WORKER_METRICS_PORT to another port, a range (e.g. 9464-9499) or 0, or WORKER_INDEX`);
+}
+
+/** A loopback port the kernel says is free now (for the SDK's exporter when ours is not fixed). */
+export function freeLoopbackPort(): Promise<number> {
+  const probe = http.createServer();
+  return listenOnce(probe, 0).then((port) => new Promise((resolve) => probe.close(() => resolve(port))));
 }

@@ -1,7 +1,9 @@
 /** Builds the checkout worker; used by the worker process and by the integration tests. */
 import { bundleWorkflowCode, NativeConnection, Worker, type InjectedSinks, type Logger, type WorkflowBundle } from '@temporalio/worker';
+import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, type OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
 import type { CheckoutSinks } from '../workflows/sinks';
 import type { Activities } from '../activities';
+import { RefusalSpanAttributes } from './tracing-interceptors';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -11,6 +13,13 @@ export interface CreateWorkerOptions {
   /** A prebuilt bundle (tests build it once); otherwise the worker bundles `workflows/` at start. */
   workflowBundle?: WorkflowBundle;
   sinks?: InjectedSinks<CheckoutSinks>;
+  /**
+   * Tracing (docs/tracing.md): the sink of the spans made in the workflow sandbox
+   * (lib/tracing.ts `workflowSinks()`). With it the activities are traced and the workflows are
+   * bundled with their tracing interceptors (a prebuilt `workflowBundle` must be built with
+   * `bundleWorkflows({ tracing: true })`).
+   */
+  tracing?: { sinks: InjectedSinks<OpenTelemetrySinks> };
 }
 
 export const workflowsPath = require.resolve('../workflows');
@@ -26,20 +35,39 @@ export const bundlerLogger: Logger = {
   error: (message) => console.error(`[bundle] ${message}`),
 };
 
+/** The workflow interceptors of tracing (workflows/tracing.ts), bundled only when tracing is on. */
+export const workflowTracingModule = require.resolve('../workflows/tracing');
+
 /** Bundles `workflows/` for the deterministic sandbox (a few seconds; do it once per process). */
-export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, logger: bundlerLogger });
+export function bundleWorkflows(options: { tracing?: boolean } = {}): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, logger: bundlerLogger, ...(options.tracing ? { workflowInterceptorModules: [workflowTracingModule] } : {}) });
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const workflowBundle = options.workflowBundle ?? (await bundleWorkflows());
+  const tracing = options.tracing;
+  const workflowBundle = options.workflowBundle ?? (await bundleWorkflows({ tracing: tracing !== undefined }));
+  const sinks = { ...options.sinks, ...tracing?.sinks };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
     workflowBundle,
-    ...(options.sinks ? { sinks: options.sinks } : {}),
+    ...(Object.keys(sinks).length > 0 ? { sinks } : {}),
+    ...(tracing
+      ? {
+          interceptors: {
+            // Local activities run through these too: each gets its RunActivity span.
+            activity: [
+              (ctx) => ({
+                inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+                outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+              }),
+              () => ({ inbound: new RefusalSpanAttributes() }),
+            ],
+          },
+        }
+      : {}),
   });
 }
 

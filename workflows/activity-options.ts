@@ -5,31 +5,43 @@
  * refusal's code (see activities/errors.ts), listed here too so that even an error thrown without the
  * non-retryable flag is not retried.
  */
+import type { RetryPolicy } from '@temporalio/common';
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import { businessErrorTypes } from '../lib/vocabulary';
 
-/** Codes that end a step at once: retrying cannot change the answer. */
-export const businessErrorTypes = [
-  'VALIDATION_FAILED',
-  'NOT_FOUND',
-  'INSUFFICIENT_STOCK',
-  'VOUCHER_NOT_FOUND',
-  'VOUCHER_NOT_STARTED',
-  'VOUCHER_EXPIRED',
-  'VOUCHER_EXHAUSTED',
-  'VOUCHER_USER_LIMIT',
-  'PAYMENT_DECLINED',
-  'IDEMPOTENCY_KEY_REUSED',
-];
+/** Codes that end a step at once: retrying cannot change the answer (lib/vocabulary.ts' refusal table). */
+export { businessErrorTypes };
+
+/** Retries of database steps: quick at first, a business refusal ends them at once. */
+const databaseRetry: RetryPolicy = {
+  initialInterval: '200 milliseconds',
+  backoffCoefficient: 2,
+  maximumInterval: '10 seconds',
+  nonRetryableErrorTypes: businessErrorTypes,
+};
+
+/** Retries of PSP calls: slower (the PSP client retries inside each attempt too). */
+const pspRetry: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  nonRetryableErrorTypes: businessErrorTypes,
+};
+
+/** Retries of undos: whatever they throw, until they succeed. */
+const compensationRetry: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '60 seconds',
+};
+
+/** Retries of a parcel's money moves: transient faults until they succeed, a business refusal ends them. */
+export const moneyMoveRetry: RetryPolicy = { ...compensationRetry, nonRetryableErrorTypes: businessErrorTypes };
 
 /** Fast single-statement database work (orders, inventory, vouchers, ledger). */
 export const databaseActivity: ActivityOptions = {
   startToCloseTimeout: '15 seconds',
-  retry: {
-    initialInterval: '200 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    nonRetryableErrorTypes: businessErrorTypes,
-  },
+  retry: databaseRetry,
 };
 
 /**
@@ -38,12 +50,7 @@ export const databaseActivity: ActivityOptions = {
  */
 export const pspActivity: ActivityOptions = {
   startToCloseTimeout: '60 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: businessErrorTypes,
-  },
+  retry: pspRetry,
 };
 
 /**
@@ -52,11 +59,7 @@ export const pspActivity: ActivityOptions = {
  */
 export const compensationActivity: ActivityOptions = {
   startToCloseTimeout: '60 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '60 seconds',
-  },
+  retry: compensationRetry,
 };
 
 /**
@@ -68,7 +71,7 @@ export const compensationActivity: ActivityOptions = {
  */
 export const localDatabaseActivity: LocalActivityOptions = {
   startToCloseTimeout: '15 seconds',
-  retry: databaseActivity.retry!,
+  retry: databaseRetry,
 };
 
 /** Local compensations and parcel bookkeeping: retried until they succeed, whatever they throw. */
@@ -89,7 +92,7 @@ export const localCompensationActivity: LocalActivityOptions = {
 export const pspProbeActivity: ActivityOptions = {
   startToCloseTimeout: '15 seconds',
   scheduleToCloseTimeout: '45 seconds',
-  retry: pspActivity.retry!,
+  retry: pspRetry,
 };
 
 /**
@@ -99,5 +102,5 @@ export const pspProbeActivity: ActivityOptions = {
  */
 export const moneyMoveActivity: ActivityOptions = {
   startToCloseTimeout: '60 seconds',
-  retry: { ...compensationActivity.retry!, nonRetryableErrorTypes: businessErrorTypes },
+  retry: moneyMoveRetry,
 };

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { projectRoot } from '../lib/config';
 import { startCheckoutHarness, type CheckoutHarness } from '../test/support/checkout-harness';
 import { testPool } from '../test/support/env';
+import { orderIdOfWorkflowId } from '../lib/vocabulary';
 
 /** Starts a worker in a child process and resolves once it polls. */
 async function startWorkerProcess(taskQueue: string, pspUrl: string): Promise<ChildProcess> {
@@ -55,7 +56,7 @@ describe('checkout saga survives a killed worker @integration', function () {
       voucherCodes: [s.vouchers.platform],
       paymentToken: 'tok_async',
     });
-    const orderId = handle.workflowId.slice('checkout:'.length);
+    const orderId = orderIdOfWorkflowId(handle.workflowId)!;
     // Charged and waiting for the payment webhook: reservations and the voucher hold are in place.
     for (let i = 0; i < 200 && (await h.services.orders.findOrder(orderId))?.status !== 'AWAITING_PAYMENT'; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal((await h.services.orders.findOrder(orderId))?.status, 'AWAITING_PAYMENT');
@@ -93,7 +94,7 @@ describe('checkout saga survives a killed worker @integration', function () {
         voucherCodes: [s.vouchers.platform],
         paymentToken: 'tok_visa',
       });
-      const orderId = handle.workflowId.slice('checkout:'.length);
+      const orderId = orderIdOfWorkflowId(handle.workflowId)!;
       // Seller X's reservation is in; seller Z's waits on the lock: the workflow task is open.
       for (let i = 0; i < 200 && (await h.services.inventory.getStock(s.skus.a)).reserved === 0; i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal((await h.services.inventory.getStock(s.skus.a)).reserved, 1);

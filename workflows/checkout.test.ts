@@ -76,7 +76,7 @@ describe('checkout saga @integration', function () {
     const state = await h.outcome(handle);
     assert.equal(state.status, 'COMPLETED', JSON.stringify(state.failure));
     assert.equal(state.pricing?.totals.grandTotal, 7722);
-    assert.deepEqual(stepNames(state), ['price', 'createOrder', 'reserveInventory', 'holdVouchers', 'charge', 'createEscrow', 'confirm'].map((n) => `${n}:completed`));
+    assert.deepEqual(stepNames(state), ['priceCart', 'recordOrder', 'reserveOrderStock', 'holdOrderVouchers', 'chargePayment', 'createEscrow', 'confirmOrder'].map((n) => `${n}:completed`));
     assert.deepEqual(state.saga.compensations, []);
     assert.deepEqual(state.parcels.map((p) => [p.sellerId, p.status, p.customerPaid, p.payout]), [
       [s.sellers.x, 'HELD', 792, 1060],
@@ -113,7 +113,7 @@ describe('checkout saga @integration', function () {
       const state = await expectRefusedAndRestored(h, s, { buyerId: 'b1', items: allThree(s), voucherCodes: [], paymentToken: 'tok_visa', expectedGrandTotal: 1 });
       assert.equal(state.failure?.code, 'PRICE_CHANGED');
       assert.equal((state.failure?.details as { grandTotal: number }).grandTotal, 8800 + 1100);
-      assert.deepEqual(stepNames(state), ['price:failed']);
+      assert.deepEqual(stepNames(state), ['priceCart:failed']);
       assert.deepEqual(state.saga.compensations, []);
     });
 
@@ -132,7 +132,7 @@ describe('checkout saga @integration', function () {
       assert.equal(state.failure?.code, 'INSUFFICIENT_STOCK');
       assert.deepEqual(state.failure?.details, { lines: [{ sku: s.skus.c, requested: 1, available: 0 }] });
       // Stock and vouchers are taken at once: the holds went through and are released too.
-      assert.deepEqual(stepNames(state), ['price:completed', 'createOrder:completed', 'reserveInventory:failed', 'holdVouchers:completed']);
+      assert.deepEqual(stepNames(state), ['priceCart:completed', 'recordOrder:completed', 'reserveOrderStock:failed', 'holdOrderVouchers:completed']);
       assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed']);
     });
 
@@ -149,7 +149,7 @@ describe('checkout saga @integration', function () {
       const state = await expectRefusedAndRestored(h, s, { buyerId: 'b5', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_chargeDeclined' });
       assert.equal(state.failure?.code, 'PAYMENT_DECLINED');
       // The payment's undo runs last: stock and vouchers never wait behind the PSP.
-      assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed', 'refundPayment:completed']);
+      assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed', 'refundCharge:completed']);
       const payment = await h.services.payments.getPayment(state.orderId, { refresh: false });
       assert.notEqual(payment?.status, 'succeeded');
     });
@@ -159,7 +159,7 @@ describe('checkout saga @integration', function () {
       const state = await expectRefusedAndRestored(h, s, { buyerId: 'b6', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_asyncFail' });
       assert.equal(state.failure?.code, 'PAYMENT_DECLINED');
       // The payment's undo runs last: stock and vouchers never wait behind the PSP.
-      assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed', 'refundPayment:completed']);
+      assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed', 'refundCharge:completed']);
     });
   });
 
@@ -291,7 +291,7 @@ describe('checkout saga: failures after the charge @integration', function () {
       const state = await h.outcome(handle);
       assert.equal(state.failure?.code, 'PAYMENT_TIMEOUT');
       assert.equal((state.failure?.details as { pspStatus?: string }).pspStatus, 'canceled');
-      assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed', 'refundPayment:completed']);
+      assert.deepEqual(compensationNames(state), ['releaseVouchers:completed', 'releaseStock:completed', 'refundCharge:completed']);
       assert.ok(statuses.has('AWAITING_PAYMENT'), 'the order waited for the payment');
       const payment = await h.services.payments.getPayment(orderId, { refresh: true });
       assert.equal(payment?.status, 'canceled');
@@ -310,7 +310,7 @@ describe('checkout saga: failures after the charge @integration', function () {
       const state = await expectRefusedAndRestored(h, s, { buyerId: 'b10', items: allThree(s), voucherCodes: allVouchers(s), paymentToken: 'tok_visa' });
       assert.equal(state.failure?.code, 'CHECKOUT_REFUSED');
       assert.equal((state.failure?.details as { reason: string }).reason, 'VOUCHER_HOLD_EXPIRED');
-      assert.deepEqual(compensationNames(state), ['refundEscrow:completed', 'releaseVouchers:completed', 'releaseStock:completed', 'refundPayment:completed']);
+      assert.deepEqual(compensationNames(state), ['refundEscrow:completed', 'releaseVouchers:completed', 'releaseStock:completed', 'refundCharge:completed']);
       const statement = await h.services.ledger.statement(state.orderId);
       assert.ok(statement);
     } finally {

@@ -94,10 +94,10 @@ export async function orderWorkflow(input: CheckoutInput): Promise<CheckoutState
   };
 
   try {
-    await runSaga(input, settings, saga, state, payment, index);
+    const pricing = await runSaga(input, settings, saga, state, payment, index);
     for (const summary of state.parcels) {
-      const pricing = state.pricing!.sellers[summary.sellerId]!;
-      const terms = { orderId: input.orderId, sellerId: summary.sellerId, currency: state.pricing!.currency, customerPaid: pricing.customerPaid, payout: pricing.payout, orderedAtMs: startedAtMs, settings };
+      const seller = sellerPricing(pricing, summary.sellerId);
+      const terms = { orderId: input.orderId, sellerId: summary.sellerId, currency: pricing.currency, customerPaidMinor: seller.customerPaid, payoutMinor: seller.payout, orderedAtMs: startedAtMs, settings };
       parcels.set(summary.sellerId, new Parcel(terms, summary));
     }
   } catch (err) {
@@ -137,9 +137,9 @@ async function runSaga(
   state: CheckoutState,
   payment: PaymentEvents,
   index: (pairs: SearchAttributeUpdatePair[]) => void,
-): Promise<void> {
+): Promise<PriceBreakdown> {
   const { orderId, buyerId } = input;
-  const pricing = await saga.step('price', () => priceCart(input));
+  const pricing = await saga.run({ name: 'priceCart', run: () => priceCart(input) });
   state.pricing = pricing;
   index([
     { key: searchAttributes.sellerIds, value: Object.keys(pricing.sellers) },
@@ -147,29 +147,54 @@ async function runSaga(
   ]);
 
   // The order's frozen price, each seller's stock and the vouchers do not depend on each other:
-  // all written at once. Each undo is registered before its action (an action that timed out may
-  // still have taken effect); stock and vouchers go back together.
-  saga.addCompensation('releaseStock', () => undo.releaseStock({ orderId }), { group: 'reservations' });
-  if (input.voucherCodes.length > 0) saga.addCompensation('releaseVouchers', () => undo.releaseVouchers({ orderId }), { group: 'reservations' });
-  await settleAll([saga.step('createOrder', () => db.recordOrder({ orderId, buyerId, pricing })), reserveAndHold(input, pricing, saga)]);
+  // all written at once; stock and vouchers go back together.
+  await settleAll([
+    saga.run({ name: 'recordOrder', run: () => db.recordOrder({ orderId, buyerId, pricing }) }),
+    saga.run({
+      name: 'reserveOrderStock',
+      run: () => db.reserveOrderStock({ orderId, sellers: sellersOf(input, pricing) }),
+      undo: { name: 'releaseStock', run: () => undo.releaseStock({ orderId }), group: 'reservations' },
+    }),
+    input.voucherCodes.length === 0
+      ? Promise.resolve()
+      : saga.run({
+          name: 'holdOrderVouchers',
+          run: () => db.holdOrderVouchers({ orderId, buyerId, codes: input.voucherCodes }),
+          undo: { name: 'releaseVouchers', run: () => undo.releaseVouchers({ orderId }), group: 'reservations' },
+        }),
+  ]);
 
-  // The payment's undo runs after the others: a payment still pending at the PSP must not keep
-  // stock and vouchers from going back. A card the PSP declined took nothing: nothing to ask it.
-  // A zero grand total is recorded with no PSP call.
+  // The payment's undo runs after the others (`last`): a payment still pending at the PSP must not
+  // keep stock and vouchers from going back. A card the PSP declined took nothing: nothing to ask
+  // it. A zero grand total is recorded with no PSP call.
   let declined = false;
-  saga.addCompensation('refundPayment', () => (declined ? Promise.resolve() : pspUndo.refundCharge({ orderId, parcels: parcelRefunds(pricing) })), { last: true });
-  await saga.step('charge', async () => {
-    try {
-      await charge(input, pricing, settings, payment, (status) => setStatus(state, status, index));
-    } catch (err) {
-      declined = failureCause(err)?.type === 'PAYMENT_DECLINED';
-      throw err;
-    }
+  await saga.run({
+    name: 'chargePayment',
+    run: async () => {
+      try {
+        await charge(input, pricing, settings, payment, (status) => setStatus(state, status, index));
+      } catch (err) {
+        declined = failureCause(err)?.type === 'PAYMENT_DECLINED';
+        throw err;
+      }
+    },
+    undo: { name: 'refundCharge', run: () => (declined ? Promise.resolve() : pspUndo.refundCharge({ orderId, parcels: parcelRefunds(pricing) })), last: true },
   });
 
-  saga.addCompensation('refundEscrow', () => pspUndo.refundEscrow({ orderId, parcels: parcelRefunds(pricing) }));
-  await saga.step('createEscrow', () => db.createEscrow({ orderId, pricing }));
-  await saga.step('confirm', () => confirm(input, pricing, state, settings, index));
+  await saga.run({
+    name: 'createEscrow',
+    run: () => db.createEscrow({ orderId, pricing }),
+    undo: { name: 'refundEscrow', run: () => pspUndo.refundEscrow({ orderId, parcels: parcelRefunds(pricing) }) },
+  });
+  await saga.run({ name: 'confirmOrder', run: () => confirm(input, pricing, state, settings, index) });
+  return pricing;
+}
+
+/** A seller's part of the price; every parcel is one seller's part, so a miss is a bug, said clearly. */
+function sellerPricing(pricing: PriceBreakdown, sellerId: string): PriceBreakdown['sellers'][string] {
+  const seller = pricing.sellers[sellerId];
+  if (seller === undefined) throw new Error(`parcel of seller ${sellerId} has no part in the order's price`);
+  return seller;
 }
 
 /** Waits for every promise; then throws the first failure in the given order, if any. */
@@ -205,12 +230,12 @@ async function priceCart(input: CheckoutInput): Promise<PriceBreakdown> {
 }
 
 /**
- * Reserves each seller's lines and holds every voucher, all at once; waits for every call so that
- * the undos find settled work. A shortage wins over a voucher refusal (every short line of every
- * seller is reported); otherwise the first voucher refusal in cart order decides.
+ * Each seller's lines of the snapshot, in cart order: one reservation per seller, all sent in one
+ * call. Reserving and holding wait for every call (settleAll), so the undos find settled work; a
+ * shortage wins over a voucher refusal (every short line of every seller is reported), otherwise
+ * the first voucher refusal in cart order decides.
  */
-async function reserveAndHold(input: CheckoutInput, pricing: PriceBreakdown, saga: Saga): Promise<void> {
-  const { orderId, buyerId } = input;
+function sellersOf(input: CheckoutInput, pricing: PriceBreakdown): { sellerId: string; lines: { sku: string; quantity: number }[] }[] {
   const sellerOfSku = new Map(pricing.lines.map((line) => [line.sku, line.sellerId]));
   const bySeller = new Map<string, { sku: string; quantity: number }[]>();
   for (const item of input.items) {
@@ -218,10 +243,7 @@ async function reserveAndHold(input: CheckoutInput, pricing: PriceBreakdown, sag
     if (sellerId === undefined) throw refuse('CART_INVALID', `line ${item.sku} was not priced`, { sku: item.sku });
     bySeller.set(sellerId, [...(bySeller.get(sellerId) ?? []), { sku: item.sku, quantity: item.quantity }]);
   }
-  const sellers = [...bySeller].map(([sellerId, lines]) => ({ sellerId, lines }));
-  const stock = saga.step('reserveInventory', () => db.reserveOrderStock({ orderId, sellers }));
-  const vouchers = input.voucherCodes.length === 0 ? Promise.resolve() : saga.step('holdVouchers', () => db.holdOrderVouchers({ orderId, buyerId, codes: input.voucherCodes }));
-  await settleAll([stock, vouchers]);
+  return [...bySeller].map(([sellerId, lines]) => ({ sellerId, lines }));
 }
 
 async function charge(

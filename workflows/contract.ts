@@ -4,82 +4,32 @@
  * so workflows and the API import the same definitions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
 import type { PriceBreakdown, PricingInput } from '../pricing';
+import type { CheckoutFailure, CheckoutItem, CheckoutSettings, OrderStatus, ParcelProblem, ParcelStatus, PaymentEvent } from '../lib/vocabulary';
 
-// ------------------------------------------------------------------ ids
-
-export const checkoutWorkflowId = (orderId: string): string => `checkout:${orderId}`;
-/** The order id of a checkout workflow id, or undefined when the id is not one. */
-export const orderIdOfWorkflowId = (workflowId: string): string | undefined =>
-  workflowId.startsWith('checkout:') ? workflowId.slice('checkout:'.length) : undefined;
-/** Legacy: the escrow workflow of one parcel of an order placed before `orderWorkflow` (workflows/legacy). */
-export const parcelWorkflowId = (orderId: string, sellerId: string): string => `parcel:${orderId}:${sellerId}`;
-
-/** The workflow type of every new order: its checkout saga, then its parcels' escrow. */
-export const orderWorkflowType = 'orderWorkflow';
-
-// ------------------------------------------------------------------ statuses
-
-export const orderStatuses = ['PROCESSING', 'AWAITING_PAYMENT', 'COMPLETED', 'FAILED'] as const;
-export type OrderStatus = (typeof orderStatuses)[number];
-
-export const parcelStatuses = ['HELD', 'SHIPPED', 'DELIVERED', 'RELEASED', 'REFUNDED', 'CANCELLED'] as const;
-export type ParcelStatus = (typeof parcelStatuses)[number];
-
-/** Failure codes of a FAILED order (api-contract.md). */
-export const checkoutFailureCodes = [
-  'INSUFFICIENT_STOCK',
-  'VOUCHER_EXPIRED',
-  'VOUCHER_NOT_STARTED',
-  'VOUCHER_EXHAUSTED',
-  'VOUCHER_USER_LIMIT',
-  'VOUCHER_NOT_FOUND',
-  'VOUCHER_REJECTED',
-  'PAYMENT_DECLINED',
-  'PAYMENT_TIMEOUT',
-  'PRICE_CHANGED',
-  // Beyond the contract's list: the cart snapshot no longer prices (a product was removed, say),
-  // or a step refused for a reason with no code of its own.
-  'CART_INVALID',
-  'CHECKOUT_REFUSED',
-] as const;
-export type CheckoutFailureCode = (typeof checkoutFailureCodes)[number];
-
-export interface CheckoutFailure {
-  code: CheckoutFailureCode;
-  message: string;
-  details: Record<string, unknown>;
-}
+// The shared vocabulary (statuses, refusal and failure codes, the payment event, workflow ids,
+// settings) lives in lib/vocabulary.ts; it is re-exported here for the workflows and their tests.
+export {
+  checkoutFailureCodes,
+  checkoutWorkflowId,
+  defaultCheckoutSettings,
+  invalidStateErrorType,
+  orderIdOfWorkflowId,
+  orderStatuses,
+  orderWorkflowType,
+  parcelStatuses,
+  parcelWorkflowId,
+  type CheckoutFailure,
+  type CheckoutFailureCode,
+  type CheckoutItem,
+  type CheckoutSettings,
+  type OrderStatus,
+  type ParcelProblem,
+  type ParcelStatus,
+  type PaymentEvent,
+} from '../lib/vocabulary';
 
 // ------------------------------------------------------------------ checkout workflow
-
-export interface CheckoutItem {
-  sku: string;
-  quantity: number;
-}
-
-/** Durations as Temporal duration strings (`'15 minutes'`, `'3 days'`) or milliseconds. */
-export interface CheckoutSettings {
-  /** How long to wait for the payment webhook when the charge is `processing`. */
-  paymentTimeout: Duration;
-  /** A parcel not shipped this long after the order is cancelled and refunded. */
-  shipBy: Duration;
-  /** A delivered parcel is released to the seller this long after delivery without buyer confirmation. */
-  autoRelease: Duration;
-  /**
-   * Set the project's search attributes (OrderId, BuyerId, CheckoutStatus, …). Off only on a
-   * Temporal without custom search attributes — the time-skipping test server has none.
-   */
-  searchAttributes: boolean;
-}
-
-export const defaultCheckoutSettings: CheckoutSettings = {
-  paymentTimeout: '15 minutes',
-  shipBy: '3 days',
-  autoRelease: '7 days',
-  searchAttributes: true,
-};
 
 /**
  * The cart entries the snapshot was taken from, as the cart stored them (`seq` is the cart's own
@@ -119,18 +69,6 @@ export interface SagaStep {
   at: string;
 }
 
-/**
- * A money move of a parcel that was refused (a PSP that refuses a refund, a payout with nowhere to
- * go). The parcel's workflow does not fail: it records the problem for an operator (this field, a
- * metric, an error log line with the order) and goes on; `owedMinor` is what is still to be paid.
- */
-export interface ParcelProblem {
-  action: 'refund' | 'release' | 'restock';
-  code: string;
-  message: string;
-  at: string;
-}
-
 export interface ParcelSummary {
   sellerId: string;
   status: ParcelStatus;
@@ -150,15 +88,6 @@ export interface CheckoutState {
   saga: { steps: SagaStep[]; compensations: SagaStep[] };
   parcels: ParcelSummary[];
   createdAt: string;
-}
-
-/** A payment webhook event, forwarded by the API after signature check and de-duplication. */
-export interface PaymentEvent {
-  eventId: string;
-  type: 'payment.succeeded' | 'payment.failed' | 'refund.succeeded';
-  paymentId: string;
-  amount: number;
-  currency: string;
 }
 
 export const checkoutStateQuery = defineQuery<CheckoutState>('checkoutState');
@@ -229,6 +158,3 @@ export const shipUpdate = defineUpdate<ParcelState, [ParcelActionInput]>('ship')
 export const deliverUpdate = defineUpdate<ParcelState, [ParcelActionInput]>('deliver');
 export const confirmReceiptUpdate = defineUpdate<ParcelState, [ParcelActionInput]>('confirmReceipt');
 export const refundUpdate = defineUpdate<ParcelState, [ParcelActionInput]>('refund');
-
-/** The ApplicationFailure type an update validator throws for an action that does not fit the state. */
-export const invalidStateErrorType = 'INVALID_STATE';

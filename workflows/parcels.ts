@@ -21,8 +21,8 @@
  */
 import { ActivityFailure, ApplicationFailure, condition, log, proxyActivities, proxyLocalActivities, proxySinks } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
-import type { CheckoutActivities } from '../activities/checkout';
-import { localCompensationActivity, moneyMoveActivity } from './activity-options';
+import type { ParcelActivities } from '../activities/parcel';
+import { localCompensationActivity, moneyMoveActivity, moneyMoveRetry } from './activity-options';
 import {
   invalidStateErrorType,
   type CheckoutSettings,
@@ -37,11 +37,11 @@ import { FifoLock } from './lock';
 import type { CheckoutSinks } from './sinks';
 
 /** Parcel bookkeeping (status rows, restock): local, retried until it succeeds. */
-const books = proxyLocalActivities<CheckoutActivities>(localCompensationActivity);
+const books = proxyLocalActivities<ParcelActivities>(localCompensationActivity);
 /** The ledger halves of money moves: local; a business refusal ends the attempt (see `moneyMove`). */
-const ledger = proxyLocalActivities<CheckoutActivities>({ ...localCompensationActivity, retry: { ...localCompensationActivity.retry, nonRetryableErrorTypes: moneyMoveActivity.retry!.nonRetryableErrorTypes! } });
+const ledger = proxyLocalActivities<ParcelActivities>({ ...localCompensationActivity, retry: { ...localCompensationActivity.retry, nonRetryableErrorTypes: moneyMoveRetry.nonRetryableErrorTypes ?? [] } });
 /** The PSP halves: regular activities (a PSP call can be slow). */
-const psp = proxyActivities<CheckoutActivities>(moneyMoveActivity);
+const psp = proxyActivities<ParcelActivities>(moneyMoveActivity);
 const { metrics } = proxySinks<CheckoutSinks>();
 
 interface Rule {
@@ -67,8 +67,8 @@ export interface ParcelTerms {
   orderId: string;
   sellerId: string;
   currency: string;
-  customerPaid: number;
-  payout: number;
+  customerPaidMinor: number;
+  payoutMinor: number;
   orderedAtMs: number;
   settings: CheckoutSettings;
 }
@@ -105,8 +105,8 @@ export class Parcel {
       orderId: terms.orderId,
       sellerId: terms.sellerId,
       status: 'HELD',
-      customerPaid: terms.customerPaid,
-      payout: terms.payout,
+      customerPaid: terms.customerPaidMinor,
+      payout: terms.payoutMinor,
       shipBy: new Date(terms.orderedAtMs + msToNumber(terms.settings.shipBy)).toISOString(),
       history: [{ status: 'HELD', at: new Date().toISOString(), by: 'checkout' }],
     };
@@ -178,9 +178,9 @@ export class Parcel {
    */
   private async refundAndRestock(status: 'REFUNDED' | 'CANCELLED', by: string, reason: string): Promise<void> {
     const atMs = Date.now();
-    const { orderId, sellerId, customerPaid } = this.terms;
+    const { orderId, sellerId, customerPaidMinor } = this.terms;
     if (!(await this.moneyMove('refund', () => ledger.refundParcelLedger({ orderId, sellerId })))) return;
-    const paid = await this.moneyMove('refund', () => psp.payParcelRefund({ orderId, sellerId, amountMinor: customerPaid }), false);
+    const paid = await this.moneyMove('refund', () => psp.payParcelRefund({ orderId, sellerId, amountMinor: customerPaidMinor }), false);
     await books.restockParcel({ orderId, sellerId });
     await this.moveTo(status, atMs, by, reason, undefined, paid ? undefined : this.state.problem);
   }
@@ -188,9 +188,9 @@ export class Parcel {
   /** Release: escrow to the seller in the ledger, then the payout; a refused payout stays owed (the problem). */
   private async release(by: string, reason: string): Promise<void> {
     const atMs = Date.now();
-    const { orderId, sellerId, payout } = this.terms;
+    const { orderId, sellerId, payoutMinor } = this.terms;
     if (!(await this.moneyMove('release', () => ledger.releaseParcelLedger({ orderId, sellerId })))) return;
-    const paid = await this.moneyMove('release', () => psp.payParcelPayout({ orderId, sellerId, payoutMinor: payout }), false);
+    const paid = await this.moneyMove('release', () => psp.payParcelPayout({ orderId, sellerId, payoutMinor }), false);
     await this.moveTo('RELEASED', atMs, by, reason, undefined, paid ? undefined : this.state.problem);
   }
 

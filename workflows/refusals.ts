@@ -6,7 +6,7 @@
  */
 import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
 import type { PriceBreakdown } from '../pricing';
-import { checkoutFailureCodes, type CheckoutFailure, type CheckoutFailureCode, type PaymentEvent } from './contract';
+import { refusalOfCode, type CheckoutFailure, type CheckoutFailureCode, type PaymentEvent } from '../lib/vocabulary';
 
 /** A refusal decided in the workflow itself (price changed, voucher rejected, payment outcome). */
 export class CheckoutRefusal extends Error {
@@ -41,12 +41,10 @@ export function refusalOf(err: unknown): CheckoutFailure | undefined {
   if (err instanceof CheckoutRefusal) return err.failure;
   const cause = failureCause(err);
   if (!cause?.type) return undefined;
-  const known = (checkoutFailureCodes as readonly string[]).includes(cause.type);
-  const code: CheckoutFailureCode = known
-    ? (cause.type as CheckoutFailureCode)
-    : cause.type === 'VALIDATION_FAILED' || cause.type === 'NOT_FOUND'
-      ? 'CART_INVALID'
-      : 'CHECKOUT_REFUSED';
+  // A code of the refusal table becomes its failure code; anything else is CHECKOUT_REFUSED. When
+  // the two differ, the refusal's own code is kept as the failure's `reason`.
+  const code: CheckoutFailureCode = refusalOfCode(cause.type)?.failureCode ?? 'CHECKOUT_REFUSED';
+  const known = code === cause.type;
   return { code, message: cause.message, details: { ...failureDetails(err), ...(known ? {} : { reason: cause.type }) } };
 }
 

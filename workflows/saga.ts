@@ -1,5 +1,6 @@
 /**
- * A small saga helper for workflow code: each completed step registers its undo next to it, and on
+ * A small saga helper for workflow code. Each step is declared with its undo (`{name, run, undo}`,
+ * named after the activities they call); `run` registers the undo before the action starts, and on
  * a business refusal the undos run in reverse order in a non-cancellable scope, each retried until
  * it succeeds. Progress (steps and compensations, with status and workflow time) is kept for the
  * state query.
@@ -28,8 +29,22 @@ export interface CompensationOptions {
   group?: string;
 }
 
+/** How a step's effect is undone: its name (the activity it calls), the call, and its options. */
+export interface Undo extends CompensationOptions {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+/** One step of a saga, declared with its undo (none for a step with no effect of its own to undo). */
+export interface SagaAction<T> {
+  name: string;
+  run: () => Promise<T>;
+  undo?: Undo;
+}
+
 /** Pause between two attempts of an undo whose activity gave up (each activity also retries itself). */
-const compensationRetryPauses = ['1 second', '5 seconds', '30 seconds', '2 minutes'] as const;
+const longestPause = '2 minutes';
+const compensationRetryPauses = ['1 second', '5 seconds', '30 seconds', longestPause] as const;
 
 export class Saga {
   readonly steps: SagaStep[] = [];
@@ -38,7 +53,20 @@ export class Saga {
 
   constructor(private readonly onCompensation: (name: string) => void = () => undefined) {}
 
-  /** Runs one step and records its progress. */
+  /**
+   * Runs one declared step: registers its undo first (an action whose activity timed out may
+   * still have taken effect, and every undo is a no-op when there is nothing to undo), then runs
+   * it and records its progress.
+   */
+  run<T>(action: SagaAction<T>): Promise<T> {
+    if (action.undo) {
+      const { name, run, ...options } = action.undo;
+      this.addCompensation(name, run, options);
+    }
+    return this.step(action.name, action.run);
+  }
+
+  /** Runs one step and records its progress (the first release's workflows call this and `addCompensation`). */
   async step<T>(name: string, action: () => Promise<T>): Promise<T> {
     const entry = record(this.steps, name);
     try {
@@ -101,7 +129,7 @@ async function untilItSucceeds(name: string, undo: () => Promise<unknown>): Prom
       await undo();
       return;
     } catch (err) {
-      const pause = compensationRetryPauses[Math.min(attempt, compensationRetryPauses.length - 1)]!;
+      const pause = compensationRetryPauses[Math.min(attempt, compensationRetryPauses.length - 1)] ?? longestPause;
       log.warn('compensation failed; retrying', { compensation: name, attempt, error: (err as Error).message, pause });
       await sleep(pause);
     }

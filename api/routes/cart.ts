@@ -1,10 +1,9 @@
 /** The buyer's cart (api-contract.md, Cart): the cart belongs to the token's `sub`. */
 import type { CartPort } from '../deps';
-import { route, type AnyRoute, type ResponseSpec } from '../route';
-import { addCartItemBodySchema, addVoucherBodySchema, cartSchema, errorResponseSchema, setCartItemBodySchema, skuParamsSchema, voucherParamsSchema } from '../schemas';
-import { authErrors } from './orders';
+import { route, type AnyRoute } from '../route';
+import { addCartItemBodySchema, addVoucherBodySchema, cartSchema, setCartItemBodySchema, skuParamsSchema, voucherParamsSchema } from '../schemas';
+import { authErrors, errorResponse as err } from './responses';
 
-const err = (description: string): ResponseSpec => ({ description, schema: errorResponseSchema });
 const cartOk = { 200: { description: 'the cart, priced from the catalog', schema: cartSchema } };
 const bodyErrors = { 400: err('VALIDATION_FAILED or MALFORMED_JSON'), 413: err('PAYLOAD_TOO_LARGE'), 415: err('UNSUPPORTED_MEDIA_TYPE') };
 

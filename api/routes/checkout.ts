@@ -10,11 +10,10 @@ import { checkoutWorkflowId } from '../../workflows/contract';
 import type { Principal } from '../auth';
 import { handleCheckout, type CheckoutDeps } from '../checkout';
 import { noteIds } from '../observability';
-import { route, type AnyRoute, type ResponseSpec } from '../route';
-import { checkoutAcceptedSchema, checkoutBodySchema, checkoutHeadersSchema, errorResponseSchema, orderSchema } from '../schemas';
-import { authErrors } from './orders';
+import { route, type AnyRoute } from '../route';
+import { checkoutAcceptedSchema, checkoutBodySchema, checkoutHeadersSchema, orderSchema } from '../schemas';
+import { authErrors, errorResponse as err } from './responses';
 
-const err = (description: string): ResponseSpec => ({ description, schema: errorResponseSchema });
 const retryAfter = { 'Retry-After': { description: 'seconds to wait before trying again', schema: z.string().regex(/^[0-9]+$/) } };
 const location = { Location: { description: 'the order: /v1/orders/{orderId}', schema: z.string() } };
 const toOrder = { getOrder: { operationId: 'getOrder', parameters: { orderId: '$response.body#/orderId' }, description: 'the order this checkout made' } };
@@ -108,7 +107,8 @@ export function checkoutRateLimiter(options: CheckoutRateLimitOptions): RequestH
   };
 }
 
-export function checkoutRoutes(deps: CheckoutDeps & { rateLimit: CheckoutRateLimitOptions }): AnyRoute[] {
+/** `admission`: admission control (api/admission.ts), run before the per-user limit. */
+export function checkoutRoutes(deps: CheckoutDeps & { rateLimit: CheckoutRateLimitOptions; admission?: RequestHandler }): AnyRoute[] {
   return [
     route({
       operationId: 'createCheckout',
@@ -119,7 +119,7 @@ export function checkoutRoutes(deps: CheckoutDeps & { rateLimit: CheckoutRateLim
         'Idempotent by the Idempotency-Key header (per buyer): the same key and body again answer 200 with the same order and never start a second saga; the same key with another body is 409 IDEMPOTENCY_KEY_REUSED.',
       tags: ['checkout'],
       auth: { roles: ['buyer'] },
-      middleware: [checkoutRateLimiter(deps.rateLimit)],
+      middleware: [...(deps.admission ? [deps.admission] : []), checkoutRateLimiter(deps.rateLimit)],
       headers: checkoutHeadersSchema,
       body: checkoutBodySchema,
       responses: {
@@ -132,7 +132,7 @@ export function checkoutRoutes(deps: CheckoutDeps & { rateLimit: CheckoutRateLim
         413: err('PAYLOAD_TOO_LARGE'),
         415: err('UNSUPPORTED_MEDIA_TYPE'),
         422: err('refused before anything is written: CART_EMPTY; VOUCHER_EXPIRED / VOUCHER_NOT_STARTED / VOUCHER_NOT_FOUND (details.code); INSUFFICIENT_STOCK (details.lines: [{sku, requested, available}], a sku known to be sold out)'),
-        429: { ...err('RATE_LIMITED: too many checkouts for this user in the window (shared by every API process)'), headers: retryAfter },
+        429: { ...err('RATE_LIMITED: too many checkouts for this user in the window (shared by every API process); OVERLOADED: admission control, past the capacity of the service (details.reason); nothing was read, written or reserved'), headers: retryAfter },
         503: { ...err('SERVICE_UNAVAILABLE: a dependency (Redis, Temporal, …) is down; nothing was written'), headers: retryAfter },
       },
       async handle({ principal, headers, body, res, log }) {

@@ -19,7 +19,6 @@ import { loadOrderView, summaryOf } from '../order-view';
 import { scopeOrderForSeller } from '../seller-scope';
 import { route, type AnyRoute, type ResponseSpec } from '../route';
 import {
-  errorResponseSchema,
   orderListQuerySchema,
   orderPageSchema,
   orderParamsSchema,
@@ -29,15 +28,13 @@ import {
   parcelStateSchema,
   refundBodySchema,
 } from '../schemas';
+import { authErrors, errorResponse as err } from './responses';
 
 export interface OrderRoutesDeps {
   client: Client;
   orders: OrdersPort;
   queryTimeoutMs: number;
 }
-
-const err = (description: string): ResponseSpec => ({ description, schema: errorResponseSchema });
-export const authErrors = { 401: err('UNAUTHENTICATED: missing, invalid or expired token'), 403: err('FORBIDDEN: not allowed for this role or resource') };
 
 /** May this principal read this order? */
 function canRead(principal: Principal, order: OrderRecord): boolean {

@@ -7,11 +7,9 @@
 import { ValidationError } from '../../lib/errors';
 import { forbidden, type Principal } from '../auth';
 import type { OrdersPort } from '../deps';
-import { route, type AnyRoute, type ResponseSpec } from '../route';
-import { errorResponseSchema, sellerParcelListQuerySchema, sellerParcelPageSchema } from '../schemas';
-import { authErrors } from './orders';
-
-const err = (description: string): ResponseSpec => ({ description, schema: errorResponseSchema });
+import { route, type AnyRoute } from '../route';
+import { sellerParcelListQuerySchema, sellerParcelPageSchema } from '../schemas';
+import { authErrors, errorResponse as err } from './responses';
 
 /** Whose parcels: the seller's own; admin must name one. */
 function sellerOf(principal: Principal, requested: string | undefined): string {

@@ -10,6 +10,11 @@
  * seen, so the effect happens once. Refund events, and the outcome of a charge that answered it at
  * once (the saga learned it from its charge activity), are recorded but not signalled: a signal
  * costs the workflow a task. An event for an unknown or finished saga is recorded and answered 200.
+ *
+ * POST /v1/webhooks/stripe takes Stripe's own events when PAYMENT_GATEWAY=stripe: the Stripe gateway
+ * verifies them with the SDK (stripe.webhooks.constructEvent, STRIPE_WEBHOOK_SECRET) and maps them
+ * to the same payment events, which then take exactly the path above (records, de-duplication by
+ * Stripe's event id, signal). With another gateway it is 404.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
@@ -19,6 +24,8 @@ import type { PaymentsPort } from '../deps';
 import { noteIds } from '../observability';
 import { route, type AnyRoute } from '../route';
 import { errorResponseSchema } from '../schemas';
+import { NotFoundError } from '../../lib/errors';
+import { paymentEventTypes } from '../../lib/vocabulary';
 
 export const webhookAckSchema = z.looseObject({
   received: z.literal(true),
@@ -29,7 +36,7 @@ export const webhookAckSchema = z.looseObject({
 /** The raw-body webhook payload, documented; the server verifies the signature before it parses. */
 export const webhookBodySchema = z.looseObject({
   id: z.string(),
-  type: z.enum(['payment.succeeded', 'payment.failed', 'refund.succeeded']),
+  type: z.enum(paymentEventTypes),
   created: z.int(),
   data: z.looseObject({ paymentId: z.string(), orderId: z.string(), amount: z.int().min(0), currency: z.string() }),
 });
@@ -52,8 +59,50 @@ export async function forwardPaymentEvent(client: Client, event: PspEvent): Prom
   }
 }
 
+/** Stripe's event envelope, documented; verified with the SDK (stripe.webhooks.constructEvent) before it is parsed. */
+export const stripeWebhookBodySchema = z.looseObject({
+  id: z.string().describe('evt_...: deliveries are de-duplicated by it'),
+  object: z.literal('event'),
+  type: z.string().describe('payment_intent.succeeded, payment_intent.payment_failed, charge.refunded, refund.created, refund.updated are used; others are acknowledged and ignored'),
+  created: z.int(),
+  data: z.looseObject({ object: z.looseObject({ id: z.string() }) }),
+});
+
 export function webhookRoutes(deps: { client: Client; payments: PaymentsPort }): AnyRoute[] {
+  /** Verify, record once, forward to the saga when it may be waiting: the same path for every gateway. */
+  async function receive(rawBody: Buffer | undefined, signature: string | undefined, res: Parameters<typeof noteIds>[0], log: { info: (o: object, m: string) => void }) {
+    const outcome = await deps.payments.handleWebhook(rawBody ?? Buffer.alloc(0), signature);
+    const event = outcome.event;
+    if (!event) return { status: 200, body: { received: true as const, eventId: null, duplicate: false } };
+    const orderId = event.data.orderId;
+    noteIds(res, { orderId, workflowId: checkoutWorkflowId(orderId) });
+    const delivered = outcome.forSaga ? await forwardPaymentEvent(deps.client, event) : false;
+    log.info({ eventId: event.id, type: event.type, duplicate: !outcome.isNew, knownOrder: outcome.knownOrder, delivered }, 'payment event');
+    return { status: 200, body: { received: true as const, eventId: event.id, duplicate: !outcome.isNew } };
+  }
+
   return [
+    route({
+      operationId: 'stripeWebhook',
+      method: 'post',
+      path: '/v1/webhooks/stripe',
+      summary: 'Stripe events (PAYMENT_GATEWAY=stripe), signed with Stripe-Signature and verified with STRIPE_WEBHOOK_SECRET',
+      tags: ['webhooks'],
+      auth: 'signature',
+      rawBody: true,
+      body: stripeWebhookBodySchema,
+      responses: {
+        200: { description: 'received (also for a repeated event id, an ignored event type, or an unknown order)', schema: webhookAckSchema },
+        400: { description: 'INVALID_SIGNATURE (missing, wrong or older than 300 s), or VALIDATION_FAILED', schema: errorResponseSchema },
+        404: { description: 'NOT_FOUND: the Stripe gateway is not the active one', schema: errorResponseSchema },
+        413: { description: 'PAYLOAD_TOO_LARGE', schema: errorResponseSchema },
+        503: { description: 'SERVICE_UNAVAILABLE: the event was recorded but could not be forwarded yet; deliver it again', schema: errorResponseSchema },
+      },
+      async handle({ req, rawBody, res, log }) {
+        if (deps.payments.signatureHeader !== 'stripe-signature') throw new NotFoundError('webhook endpoint', 'stripe');
+        return receive(rawBody, req.get('stripe-signature'), res, log);
+      },
+    }),
     route({
       operationId: 'paymentWebhook',
       method: 'post',
@@ -70,14 +119,7 @@ export function webhookRoutes(deps: { client: Client; payments: PaymentsPort }):
         503: { description: 'SERVICE_UNAVAILABLE: the event was recorded but could not be forwarded yet; deliver it again', schema: errorResponseSchema },
       },
       async handle({ req, rawBody, res, log }) {
-        const outcome = await deps.payments.handleWebhook(rawBody ?? Buffer.alloc(0), req.get(deps.payments.signatureHeader));
-        const event = outcome.event;
-        if (!event) return { status: 200, body: { received: true, eventId: null, duplicate: false } };
-        const orderId = event.data.orderId;
-        noteIds(res, { orderId, workflowId: checkoutWorkflowId(orderId) });
-        const delivered = outcome.forSaga ? await forwardPaymentEvent(deps.client, event) : false;
-        log.info({ eventId: event.id, type: event.type, duplicate: !outcome.isNew, knownOrder: outcome.knownOrder, delivered }, 'payment event');
-        return { status: 200, body: { received: true, eventId: event.id, duplicate: !outcome.isNew } };
+        return receive(rawBody, req.get(deps.payments.signatureHeader), res, log);
       },
     }),
   ];

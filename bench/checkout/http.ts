@@ -1,5 +1,5 @@
 /**
- * The bench's HTTP client of the API: tokens signed with the configured JWT secret (as db/seed.ts
+ * The bench's HTTP client of the API: tokens signed with the configured JWT secret (as scripts/seed.ts
  * signs the walkthrough's), the seed cart, checkouts and order reads. Every call is bounded.
  */
 import { performance } from 'node:perf_hooks';
@@ -11,7 +11,7 @@ export interface Reply {
   ms: number;
 }
 
-/** The catalog of the seed (db/seed.ts): one item of each seller. */
+/** The catalog of the seed (scripts/seed.ts): one item of each seller. */
 export const seedSkus = ['sku-a', 'sku-b', 'sku-c'] as const;
 /** The seed's vouchers, and the bench's own copies of them (same definitions, no usage limits). */
 export const seedVoucherCodes = ['X2OFF', 'VOUCHER10', 'FREESHIP'] as const;

@@ -6,6 +6,7 @@
  * saga took longer than its wait), the client waits for the order to settle and the latency runs
  * until the order's terminal status was written (orders.updated_at), read from the database.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
 import { type ApiClient, type OrderBody, seedSkus, wrongOutcome } from './http';
@@ -38,7 +39,6 @@ export function newBuyer(ctx: JourneyContext, tag: string): string {
   return `bench-${ctx.runId}-${tag}-${buyerSeq}`;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until the order's status is terminal (database poll); returns when it was written (wall ms). */
 async function settledAt(ctx: JourneyContext, orderId: string, timeoutMs: number): Promise<number | undefined> {

@@ -4,6 +4,7 @@
  * floor worker. Output goes to log files; every process is stopped at the end, on Ctrl-C and on
  * errors (SIGTERM, then SIGKILL after a grace period; a last SIGKILL on exit).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -80,7 +81,6 @@ export function logTail(proc: BenchProcess, lines = 15): string {
   return readFileSync(proc.logFile, 'utf8').split('\n').slice(-lines).join('\n');
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function died(proc: BenchProcess): Error {
   return new Error(`${proc.name} exited (${proc.child.signalCode ?? `code ${proc.child.exitCode}`}); last lines of ${proc.logFile}:\n${logTail(proc)}`);

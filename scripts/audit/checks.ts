@@ -131,6 +131,35 @@ export const paymentChecks: readonly AuditCheck[] = [
                 WHERE e.kind = 'escrow' AND p.account_kind = 'psp_clearing' GROUP BY e.order_id) esc ON esc.order_id = pay.order_id
           WHERE pay.status = 'succeeded' AND esc.escrowed <> pay.amount_minor`,
   },
+  {
+    name: 'transfers_plus_retained_equal_charge',
+    description:
+      "A Stripe order's seller transfers, plus what the platform retains (commission and tax less its subsidy on released parcels, escrow still held), plus its parcel refunds, equal its charge, once no payout is owed.",
+    // Transfers come from the PSP's records (payment_payouts), everything else from the ledger's
+    // parcels: a transfer of the wrong amount, twice, or for a parcel never released breaks the sum.
+    sql: `WITH parcels AS (
+            SELECT p.order_id, p.seller_id, p.customer_paid_minor, p.platform_subsidy_minor, p.payout_minor, p.commission_minor, p.tax_minor,
+                   (SELECT s.kind FROM ledger_entries s
+                     WHERE s.order_id = p.order_id AND s.seller_id = p.seller_id AND s.kind IN ('release', 'refund') LIMIT 1) AS settled
+            FROM ledger_parcels p),
+          orders AS (
+            SELECT order_id,
+                   sum(CASE WHEN settled = 'release' THEN commission_minor + tax_minor - platform_subsidy_minor
+                            WHEN settled IS NULL THEN customer_paid_minor ELSE 0 END) AS retained,
+                   sum(CASE WHEN settled = 'refund' THEN customer_paid_minor ELSE 0 END) AS refunded,
+                   bool_and(settled IS DISTINCT FROM 'release' OR payout_minor = 0 OR EXISTS (
+                     SELECT 1 FROM payment_payouts t WHERE t.order_id = parcels.order_id AND t.seller_id = parcels.seller_id AND t.status = 'succeeded')) AS nothing_owed
+            FROM parcels GROUP BY order_id),
+          transfers AS (
+            SELECT order_id, sum(amount_minor) AS transferred FROM payment_payouts WHERE status = 'succeeded' GROUP BY order_id)
+          SELECT pay.order_id, pay.amount_minor::text AS charged_minor, coalesce(t.transferred, 0)::text AS transferred_minor,
+                 o.retained::text AS retained_minor, o.refunded::text AS refunded_minor
+          FROM payments pay
+          JOIN orders o ON o.order_id = pay.order_id
+          LEFT JOIN transfers t ON t.order_id = pay.order_id
+          WHERE pay.gateway = 'stripe' AND pay.status = 'succeeded' AND o.nothing_owed
+            AND coalesce(t.transferred, 0) + o.retained + o.refunded <> pay.amount_minor`,
+  },
 ];
 
 /**

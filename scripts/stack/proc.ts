@@ -1,4 +1,5 @@
 /** Process and port helpers for the stack manager: run commands, daemons with pid files, waits. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import net from 'node:net';
@@ -112,10 +113,6 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
       /* already gone */
     }
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {

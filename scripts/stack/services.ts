@@ -13,7 +13,8 @@ import { type SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { type AppConfig, localPorts, localPostgresUser, projectRoot } from '../../lib/config';
 import { allSearchAttributeKeys } from '../../workflows/search-attributes';
-import { isRoot, log, pidAlive, portOpen, processCommand, readPid, run, sleep, StackError, startDaemon, stopDaemon, waitFor } from './proc';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRoot, log, pidAlive, portOpen, processCommand, readPid, run, StackError, startDaemon, stopDaemon, waitFor } from './proc';
 import { postgresBinDir, redisServerBin, temporalCli } from './tools';
 
 export const dataDir = process.env.STACK_DATA_DIR ?? path.join(projectRoot, '.data');

@@ -124,3 +124,26 @@ export function redisServerBin(install = true): string | undefined {
   aptInstall(['redis-server', 'redis-tools'], 'Redis (redis-server)');
   return which('redis-server');
 }
+
+/**
+ * Chromium for the browser tests: CHROMIUM_PATH, else Debian's /usr/bin/chromium (installed with
+ * apt-get when root and missing). Undefined, after printing the command to run, when it cannot be had.
+ */
+export function chromiumPath(install = true): string | undefined {
+  const fromEnv = process.env.CHROMIUM_PATH;
+  if (fromEnv) {
+    if (existsSync(fromEnv)) return fromEnv;
+    log(`CHROMIUM_PATH points at ${fromEnv}, which does not exist: the browser tests cannot run.`);
+    return undefined;
+  }
+  const debian = '/usr/bin/chromium';
+  if (existsSync(debian) || !install) return existsSync(debian) ? debian : undefined;
+  try {
+    aptInstall(['chromium'], 'Chromium (for the browser tests)');
+  } catch (err) {
+    log(`Chromium is unavailable, so the browser tests cannot run: ${(err as Error).message}`);
+    log('fix: as root, apt-get install -y chromium; or set CHROMIUM_PATH to an existing Chromium');
+    return undefined;
+  }
+  return existsSync(debian) ? debian : undefined;
+}

@@ -16,7 +16,7 @@
  * Prices, names and categories are never stored: they are read from the catalog at read time.
  */
 import type { Redis } from 'ioredis';
-import { LuaScript } from '../vouchers/redis-state';
+import { LuaScript } from '../../lib/redis';
 
 export function cartKey(userId: string): string {
   return `cart:{${userId}}`;

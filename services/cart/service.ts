@@ -24,7 +24,7 @@ import { tryPrice, type PriceBreakdown, type PricingInput, type PricingValidatio
 import { assemblePricingInput, type CatalogService, type PricingData } from '../catalog';
 import type { VoucherDefinition, VoucherService, VoucherWindowIssue } from '../vouchers';
 import { partitionVouchers, toPricingVoucher } from '../vouchers';
-import { externalIdSchema, fieldError, identifierSchema, parseInput, quantitySchema, voucherCodeSchema } from '../catalog/validation';
+import { externalIdSchema, fieldError, identifierSchema, parseInput, quantitySchema, voucherCodeSchema } from '../shared/validation';
 import { limits } from '../limits';
 import { cartKey, cartScripts, readCart, readCartEntries, scriptReply, type CartEntries, type StoredCart } from './redis-cart';
 

@@ -13,6 +13,8 @@ export {
   type Product,
   type ProductWithStock,
   type Seller,
+  type SellerPayoutsHook,
+  type SellerPendingPayout,
   type SellerPromotion,
 } from './service';
 export type { CampaignInput, PricingConfigInput, ProductInput, PromotionInput, SellerInput } from './schemas';

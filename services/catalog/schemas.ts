@@ -13,11 +13,16 @@ import {
   nameSchema,
   quantitySchema,
   rateBpsSchema,
-} from './validation';
+} from '../shared/validation';
+
+/** A Stripe connected account id: where the seller's payouts go. */
+export const stripeAccountIdSchema = z.string().regex(/^acct_[A-Za-z0-9]+$/, 'must be a Stripe connected account id (acct_...)');
 
 export const sellerInputSchema = z.strictObject({
   name: nameSchema,
   shippingFee: amountSchema,
+  /** Absent: left as it is; null: removed (payouts then wait for a new one). */
+  stripeAccountId: stripeAccountIdSchema.nullable().optional(),
 });
 
 export const productInputSchema = z.strictObject({

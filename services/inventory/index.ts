@@ -14,3 +14,5 @@ export {
   type StockMovement,
 } from './service';
 export { createStockGate, stockGateKeys, type GateShortLine, type StockGate, type StockGateDeps } from './stock-gate';
+// Stock levels inside a caller's transaction: the catalog's product administration sets stock with its product.
+export { ensureInventoryInTransaction, readStock, setStockInTransaction } from './stock';

@@ -14,7 +14,7 @@
  * call of it is run again alone (the calls must be idempotent, which the inventory functions are).
  */
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { createBatcher } from '../vouchers/batcher';
+import { createBatcher } from '../shared/batcher';
 
 export interface PipelinedStatement {
   /** The prepared form, used when the statement travels alone. */

@@ -9,12 +9,14 @@
  * Each action sits next to its compensation: reserve / release; commit (reserved -> sold) /
  * restock (sold -> on hand, for a refunded parcel).
  */
+import { setTimeout as delay } from 'node:timers/promises';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { BusinessError, NotFoundError, ValidationError } from '../../lib/errors';
 import { toSafeInt } from '../../db/pool';
 import { limits } from '../limits';
-import { externalIdSchema, fieldError, identifierSchema, parseInput, pgError, quantitySchema } from '../catalog/validation';
+import { externalIdSchema, fieldError, identifierSchema, parseInput, pgError, quantitySchema } from '../shared/validation';
 import { createTransactionPipeline, type PipelinedStatement } from './pipeline';
 import { readStock, type StockLevels } from './stock';
 import type { StockGate } from './stock-gate';
@@ -24,6 +26,11 @@ export type { StockLevels } from './stock';
 export interface ReserveLine {
   sku: string;
   quantity: number;
+}
+
+/** Who a reservation is for, named in its trace span only (the checkout reserves one call per seller). */
+export interface ReserveScope {
+  sellerId?: string;
 }
 
 export type ReservationLineStatus = 'reserved' | 'released' | 'committed' | 'restocked';
@@ -77,7 +84,7 @@ export interface InventoryService {
    * RESERVATION_CONFLICT (this order has other lines/quantities recorded) or INVALID_STATE (the
    * order was already released or committed); ValidationError for bad input or an unknown sku.
    */
-  reserve(orderId: string, lines: readonly ReserveLine[]): Promise<Reservation>;
+  reserve(orderId: string, lines: readonly ReserveLine[], scope?: ReserveScope): Promise<Reservation>;
   /** Compensation of reserve: returns the order's reserved units; closes the order to new reservations. */
   release(orderId: string): Promise<StockMovement>;
   /** Reserved units become sold. Throws INVALID_STATE when the order was released. */
@@ -141,6 +148,8 @@ function reserveStatement(orderId: string, skus: readonly string[], quantities: 
   };
 }
 
+const tracer = trace.getTracer('checkout-inventory');
+
 export function createInventoryService({ pool, reserveInFlightMax = limits.reserveBatchesInFlightMax, stockGate }: InventoryDeps): InventoryService {
   if (!Number.isInteger(reserveInFlightMax) || reserveInFlightMax < 1) throw new RangeError('reserveInFlightMax must be a positive integer');
   const pipeline = createTransactionPipeline<ReserveRow>(pool, { batchMax: limits.reserveBatchMax, inFlightMax: reserveInFlightMax });
@@ -156,7 +165,31 @@ export function createInventoryService({ pool, reserveInFlightMax = limits.reser
     await refresh().catch(() => undefined);
   }
 
-  async function reserve(orderId: string, lines: readonly ReserveLine[]): Promise<Reservation> {
+  /**
+   * One span per call, so per seller in a checkout (the calls run side by side): a no-op while
+   * tracing is off (@opentelemetry/api without an SDK). docs/tracing.md.
+   */
+  async function reserve(orderId: string, lines: readonly ReserveLine[], scope: ReserveScope = {}): Promise<Reservation> {
+    const attributes = {
+      'order.id': orderId,
+      'inventory.line_count': lines.length,
+      'inventory.skus': lines.map((line) => line.sku),
+      ...(scope.sellerId === undefined ? {} : { 'seller.id': scope.sellerId }),
+    };
+    return tracer.startActiveSpan('inventory.reserve', { attributes }, async (span) => {
+      try {
+        return await reserveUntraced(orderId, lines);
+      } catch (err) {
+        if (err instanceof BusinessError) span.setAttribute('checkout.refusal_code', err.code);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  async function reserveUntraced(orderId: string, lines: readonly ReserveLine[]): Promise<Reservation> {
     const input = parseInput(reserveSchema, { orderId, lines });
     rejectDuplicateSkus(input.lines);
     const skus = input.lines.map((l) => l.sku);
@@ -196,7 +229,7 @@ export function createInventoryService({ pool, reserveInFlightMax = limits.reser
       moved = await movement('SELECT sku, quantity FROM inventory_commit($1)', [id]);
     } catch (err) {
       if (pgError(err)?.code === 'IV002') {
-        throw new BusinessError('INVALID_STATE', `order ${id} was released; its reservation cannot be committed`, { orderId: id }, 'conflict');
+        throw new BusinessError('INVALID_STATE', `order ${id} was released; its reservation cannot be committed`, { orderId: id });
       }
       throw err;
     }
@@ -279,9 +312,6 @@ export function createInventoryService({ pool, reserveInFlightMax = limits.reser
   return { reserve, release, commit, restock, getStock, setStock, setBucketCount, rebalance, getLayout };
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function parseOrderId(orderId: string): string {
   return parseInput(externalIdSchema, orderId, 'orderId');
@@ -326,15 +356,14 @@ function toReservation(orderId: string, requested: readonly ReserveLine[], row: 
         'RESERVATION_CONFLICT',
         `order ${orderId} already has reservations that differ from these lines`,
         { orderId, recorded },
-        'conflict',
       );
     case 'closed':
-      return throwBusiness('INVALID_STATE', `order ${orderId} was already released or committed; nothing new is reserved`, { orderId }, 'conflict');
+      return throwBusiness('INVALID_STATE', `order ${orderId} was already released or committed; nothing new is reserved`, { orderId });
   }
 }
 
-function throwBusiness(code: string, message: string, details: Record<string, unknown>, kind: 'refused' | 'conflict' = 'refused'): never {
-  throw new BusinessError(code, message, details, kind);
+function throwBusiness(code: string, message: string, details: Record<string, unknown>): never {
+  throw new BusinessError(code, message, details);
 }
 
 function bySku(a: { sku: string }, b: { sku: string }): number {

@@ -77,7 +77,7 @@ describe('sold-out gate @integration', function () {
   it('an entry older than the backstop age is unknown', async () => {
     const sku = await makeProduct(catalog, { sellerId, stock: 0 });
     let clock = Date.now();
-    const aging = createStockGate({ pool, redis, nowMs: () => clock, maxAgeMs: 60_000 });
+    const aging = createStockGate({ pool, redis, nowMs: () => clock, ageMsMax: 60_000 });
     await aging.refreshSkus([sku]);
     assert.deepEqual(await aging.shortLines([{ sku, quantity: 1 }]), [{ sku, requested: 1, available: 0 }]);
     clock += 60_001;

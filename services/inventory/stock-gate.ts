@@ -22,8 +22,8 @@ import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
 import { toSafeInt } from '../../db/pool';
 import { limits } from '../limits';
-import { createBatcher } from '../vouchers/batcher';
-import { LuaScript } from '../vouchers/redis-state';
+import { createBatcher } from '../shared/batcher';
+import { LuaScript } from '../../lib/redis';
 
 export const stockGateKeys = { avail: 'stockgate:{v1}:avail', gen: 'stockgate:{v1}:gen' } as const;
 
@@ -50,7 +50,7 @@ export interface StockGateDeps {
   redis: Redis;
   /** Epoch ms; injectable for the age backstop's tests. */
   nowMs?: () => number;
-  maxAgeMs?: number;
+  ageMsMax?: number;
 }
 
 /**
@@ -72,7 +72,7 @@ const recordScript = new LuaScript(recordLua, 1);
 
 type RefreshItem = { sku: string } | { orderId: string };
 
-export function createStockGate({ pool, redis, nowMs = () => Date.now(), maxAgeMs = limits.stockGateMaxAgeMs }: StockGateDeps): StockGate {
+export function createStockGate({ pool, redis, nowMs = () => Date.now(), ageMsMax = limits.stockGateAgeMsMax }: StockGateDeps): StockGate {
   // Refreshes that arrive while others run are gathered into one (one counter bump, one query, one
   // script for many skus); each caller is answered after the refresh that carries its item.
   const refresher = createBatcher<RefreshItem, void>(refreshBatch, {
@@ -116,7 +116,7 @@ export function createStockGate({ pool, redis, nowMs = () => Date.now(), maxAgeM
     const known = new Map<string, number>();
     if (skus.length === 0) return known;
     const values = await redis.hmget(stockGateKeys.avail, ...skus);
-    const oldest = nowMs() - maxAgeMs;
+    const oldest = nowMs() - ageMsMax;
     skus.forEach((sku, index) => {
       const match = /^(-?\d+)\|\d+\|(\d+)$/.exec(values[index] ?? '');
       if (match && Number(match[2]) >= oldest) known.set(sku, Number(match[1]));

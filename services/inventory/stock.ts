@@ -4,7 +4,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { toSafeInt } from '../../db/pool';
-import { pgError, fieldError } from '../catalog/validation';
+import { pgError, fieldError } from '../shared/validation';
 
 /** The figures of api-contract.md's `stock`: onHand includes reserved units; available = onHand - reserved. */
 export interface StockLevels {

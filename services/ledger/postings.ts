@@ -24,12 +24,13 @@
  */
 import { ValidationError, type FieldIssue } from '../../lib/errors';
 import type { AccountKind, EntryKind, EscrowBreakdown } from './types';
+import { idLimits } from '../../lib/vocabulary';
 
 /** Limits (pricing-spec.md: amounts are at most 2^53 - 1). */
 export const ledgerLimits = {
-  amountMaxMinor: BigInt(Number.MAX_SAFE_INTEGER),
+  amountMinorMax: BigInt(Number.MAX_SAFE_INTEGER),
   parcelsPerOrderMax: 200,
-  idLengthMax: 100,
+  idLengthMax: idLimits.externalIdLengthMax,
 } as const;
 
 /** Ids are printable text; control characters have no business in an order or seller id. */

@@ -70,7 +70,6 @@ export function createLedgerService({ pool }: LedgerDeps): LedgerService {
         'INVALID_STATE',
         `parcel ${draft.sellerId} of order ${draft.orderId} was already ${other.kind === 'release' ? 'released' : 'refunded'}`,
         { orderId: draft.orderId, sellerId: draft.sellerId, settledBy: other.kind, entryId: other.entryId },
-        'conflict',
       );
     }
     throw new Error(`ledger entry ${draft.businessKey} was neither inserted nor found`);
@@ -87,7 +86,7 @@ export function createLedgerService({ pool }: LedgerDeps): LedgerService {
   /** A follow-up entry (refund paid, payout paid) needs its settlement to exist first. */
   async function requireEntry(businessKey: string, orderId: string, sellerId: string, what: string): Promise<void> {
     if (!(await store.entryByKey(pool, businessKey))) {
-      throw new BusinessError('INVALID_STATE', `parcel ${sellerId} of order ${orderId} has not been ${what}`, { orderId, sellerId }, 'conflict');
+      throw new BusinessError('INVALID_STATE', `parcel ${sellerId} of order ${orderId} has not been ${what}`, { orderId, sellerId });
     }
   }
 
@@ -220,7 +219,6 @@ function assertSameEntry(entry: LedgerEntry, draft: EntryDraft): void {
       'IDEMPOTENCY_KEY_REUSED',
       `ledger entry ${draft.businessKey} already exists with different amounts`,
       { businessKey: draft.businessKey, entryId: entry.entryId },
-      'conflict',
     );
   }
 }
@@ -231,6 +229,6 @@ function assertSameParcels(stored: readonly ParcelAmounts[], wanted: readonly Pa
   const same = stored.length === wanted.length && stored.every((p, i) => signature(p) === signature(wanted[i]!));
   if (!same) {
     const orderId = wanted[0]?.orderId ?? '';
-    throw new BusinessError('IDEMPOTENCY_KEY_REUSED', `escrow of order ${orderId} already exists with a different split`, { orderId }, 'conflict');
+    throw new BusinessError('IDEMPOTENCY_KEY_REUSED', `escrow of order ${orderId} already exists with a different split`, { orderId });
   }
 }

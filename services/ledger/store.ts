@@ -8,7 +8,6 @@ import { inTransaction, toSafeInt } from '../../db/pool';
 import type { EntryDraft, ParcelAmounts } from './postings';
 import type { AccountBalance, AccountKind, BalanceFilter, EntryKind, LedgerEntry, Posting } from './types';
 
-export { inTransaction };
 
 /**
  * Inserts the entry and its postings unless an entry with the same business key (or a settlement of

@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 import { BusinessError, NotFoundError, ValidationError } from '../../lib/errors';
 import { toSafeInt } from '../../db/pool';
 import type { LineBreakdown, PriceBreakdown } from '../../pricing';
-import type { CheckoutFailure, OrderStatus, ParcelProblem, ParcelStatus } from '../../workflows/contract';
+import type { CheckoutFailure, OrderStatus, ParcelProblem, ParcelStatus } from '../../lib/vocabulary';
 
 export interface ParcelRecord {
   sellerId: string;
@@ -201,7 +201,7 @@ export function createOrdersService({ pool }: { pool: Pool }) {
       const existing = rows[0];
       if (!existing) throw new Error('order vanished between insert and select'); // rows are never deleted
       if (existing.request_hash !== input.requestHash) {
-        throw new BusinessError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body', { orderId: existing.order_id }, 'conflict');
+        throw new BusinessError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body', { orderId: existing.order_id });
       }
       return { order: toOrder(existing, (await parcelsOf([existing.order_id])).get(existing.order_id) ?? []), created: false };
     },

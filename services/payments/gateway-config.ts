@@ -7,10 +7,11 @@
  *   WEBHOOK_SECRET         verifies the simulator's Payment-Signature (lib/config.ts)
  *   STRIPE_SECRET_KEY      required for stripe
  *   STRIPE_WEBHOOK_SECRET  required for stripe
+ *   STRIPE_API_BASE        optional: another server speaking Stripe's API (stripe-mock, http://127.0.0.1:12111)
  *
- * Stripe needs each seller's connected account: the caller passes `sellerAccountId` (from the
- * seller catalogue); without it, payouts to sellers are refused (BusinessError PAYOUT_REFUSED,
- * non-retryable).
+ * Stripe pays each seller to its connected account: the payments service reads it from the seller
+ * catalogue (sellers.stripe_account_id, set by PUT /v1/admin/sellers/{sellerId}); `sellerAccountId`
+ * is a fallback for sellers without one there. No account: the payout waits (PAYOUT_PENDING).
  */
 import { loadConfig, localPorts } from '../../lib/config';
 import { createSimulatorGateway, simulatorGatewayDefaults } from './simulator-gateway';
@@ -35,6 +36,7 @@ export function createGatewayFromEnv(env: Env = process.env, options: GatewayFro
     return createStripeGateway({
       secretKey: value(env, 'STRIPE_SECRET_KEY') ?? '',
       webhookSecret: value(env, 'STRIPE_WEBHOOK_SECRET') ?? '',
+      ...(value(env, 'STRIPE_API_BASE') ? { apiBase: value(env, 'STRIPE_API_BASE') } : {}),
       sellerAccountId:
         options.sellerAccountId ??
         ((sellerId) => {

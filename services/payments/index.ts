@@ -4,7 +4,8 @@
  */
 export { createPaymentsService, paymentKeys, paymentLimits, type PaymentsDeps, type PaymentsService } from './service';
 export { createSimulatorGateway, simulatorGatewayDefaults, type SimulatorGatewayOptions } from './simulator-gateway';
-export { createStripeGateway, stripeGatewayDefaults, type StripeGatewayOptions } from './stripe-gateway';
+export { createStripeGateway, stripeGatewayDefaults, stripeHostOptions, type StripeGatewayOptions } from './stripe-gateway';
+export { createPayoutBooks, createPayoutMetrics, payoutPendingCode, type PayoutBooks, type PayoutMetrics } from './payouts';
 export { createGatewayFromEnv, type GatewayFromEnvOptions } from './gateway-config';
 export { signPaymentPayload, verifyPaymentSignature, parsePaymentEvent, webhookToleranceSec } from './webhook-signature';
 export type * from './types';

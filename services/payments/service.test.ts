@@ -344,7 +344,7 @@ describe('payments service with the PSP simulator @integration', () => {
       assert.equal((await service().refund(orderId, 'seller_b', 1000)).status, 'succeeded', 'the amount can be refunded otherwise');
     });
 
-    it('surfaces a refused payout as non-retryable PAYOUT_REFUSED, retryable later with the same key', async () => {
+    it('surfaces a refused payout as non-retryable PAYOUT_REFUSED, retryable later with the same key; no account is PAYOUT_PENDING', async () => {
       const payments = service();
       const orderId = uniqueId('ord');
       await payments.charge(orderId, 1000, 'USD', 'tok_visa');
@@ -352,8 +352,10 @@ describe('payments service with the PSP simulator @integration', () => {
       await assert.rejects(payments.payout(orderId, 'seller_a', 800), isCode('PAYOUT_REFUSED', 'refused'));
       psp.updateTestSettings({ refusePayouts: false });
       assert.match((await payments.payout(orderId, 'seller_a', 800)).transferId ?? '', /^tr_/);
+      // A seller without an account: not a refusal but a payout that waits (awaiting_account) for one.
       const noAccount = service({ sellerDestination: () => undefined });
-      await assert.rejects(noAccount.payout(orderId, 'seller_b', 100), isCode('PAYOUT_REFUSED'));
+      await assert.rejects(noAccount.payout(orderId, 'seller_b', 100), isCode('PAYOUT_PENDING', 'refused'));
+      assert.deepEqual((await noAccount.unpaidPayouts('seller_b')).filter((p) => p.orderId === orderId).map((p) => [p.status, p.destination, p.amountMinor]), [['awaiting_account', null, 100]]);
     });
 
     it('pays a parcel out once', async () => {

@@ -6,7 +6,10 @@
  * retry (ours, Temporal's, a worker crash and restart) finds the earlier call instead of repeating it.
  */
 import type { Pool } from 'pg';
+import type { Logger } from 'pino';
 import { AppError, BusinessError, NotFoundError, ValidationError, type FieldIssue } from '../../lib/errors';
+import { createPayoutBooks, createPayoutMetrics, defaultPaymentsLogger, payoutPending, type PayoutBooks, type PayoutMetrics } from './payouts';
+import { inTransaction } from '../../db/pool';
 import * as store from './store';
 import type {
   ChargeResult,
@@ -14,17 +17,26 @@ import type {
   PaymentEvent,
   PaymentGateway,
   PaymentRecord,
+  PayoutRecord,
   PayoutResult,
+  PendingPayoutsResult,
   RefundResult,
   SettleOrCancelResult,
   WebhookOutcome,
 } from './types';
+import { idLimits } from '../../lib/vocabulary';
 
 export interface PaymentsDeps {
   pool: Pool;
   gateway: PaymentGateway;
   /** Milliseconds since the epoch; injectable so tests can check the webhook timestamp tolerance. */
   clock?: () => number;
+  /** Payout problems (a seller without account, a late transfer that failed); default pino to stdout. */
+  log?: Logger;
+  /** Default: counters on prom-client's global registry. */
+  metrics?: PayoutMetrics;
+  /** The ledger and parcel bookkeeping of a payout paid late; default: the ledger and orders services on `pool`. */
+  books?: PayoutBooks;
 }
 
 export interface PaymentsService {
@@ -55,10 +67,21 @@ export interface PaymentsService {
   refund(orderId: string, sellerId: string, amountMinor: number): Promise<RefundResult>;
   /**
    * Pays a released parcel out to the seller's connected account (key `payout:<orderId>:<sellerId>`).
-   * BusinessError PAYOUT_REFUSED (non-retryable) when the seller has no connected account or the
-   * PSP refuses the transfer; calling again later retries with the same key.
+   * A seller without a connected account: the payout is recorded `awaiting_account` (metric, log
+   * line with order and seller) and BusinessError PAYOUT_PENDING (non-retryable) says so; it is
+   * paid by payPendingPayouts once the account is set. BusinessError PAYOUT_REFUSED when the PSP
+   * refuses the transfer; calling again later retries with the same key.
    */
   payout(orderId: string, sellerId: string, amountMinor: number): Promise<PayoutResult>;
+  /**
+   * Pays every payout the seller is owed (awaiting an account, or a transfer that failed) to its
+   * current connected account, each with its own key, then posts its ledger payout_paid entry and
+   * clears the parcel's PAYOUT_PENDING problem. A transfer that fails stays owed, its reason
+   * recorded; calling again retries it. Never throws for one payout's failure.
+   */
+  payPendingPayouts(sellerId: string): Promise<PendingPayoutsResult>;
+  /** The seller's payouts not transferred yet, oldest first. */
+  unpaidPayouts(sellerId: string): Promise<PayoutRecord[]>;
   /** The order's payment, refreshed from the PSP while it is processing (unless refresh is false); null if none. */
   getPayment(orderId: string, options?: { refresh?: boolean }): Promise<PaymentRecord | null>;
   /** Verifies a webhook's signature and parses it (INVALID_SIGNATURE otherwise); undefined for ignored types. */
@@ -70,7 +93,7 @@ export interface PaymentsService {
 }
 
 /** Limits of the inputs (ids become part of PSP idempotency keys, at most 255 characters). */
-export const paymentLimits = { idLengthMax: 100, tokenLengthMax: 255, amountMaxMinor: Number.MAX_SAFE_INTEGER } as const;
+export const paymentLimits = { idLengthMax: idLimits.externalIdLengthMax, tokenLengthMax: 255, amountMinorMax: Number.MAX_SAFE_INTEGER } as const;
 
 /** Percent-encoding keeps keys unambiguous whatever the ids contain (a ':' never acts as a separator). */
 const part = (id: string): string => encodeURIComponent(id);
@@ -135,7 +158,44 @@ function toChargeResult(payment: PaymentRecord): ChargeResult {
   return { orderId: payment.orderId, paymentId: payment.paymentId, status: payment.status, amountMinor: payment.amountMinor, currency: payment.currency };
 }
 
-export function createPaymentsService({ pool, gateway, clock = Date.now }: PaymentsDeps): PaymentsService {
+export function createPaymentsService({ pool, gateway, clock = Date.now, ...deps }: PaymentsDeps): PaymentsService {
+  const log = deps.log ?? defaultPaymentsLogger();
+  const metrics = deps.metrics ?? createPayoutMetrics();
+  const books = deps.books ?? createPayoutBooks(pool);
+
+  /**
+   * Where a seller's payouts go: its connected account in the catalog (sellers.stripe_account_id),
+   * else what the gateway knows (the simulator invents one); null when the seller has none.
+   */
+  async function destinationOf(sellerId: string): Promise<string | null> {
+    const account = await store.sellerAccountOf(pool, sellerId);
+    if (account) return account;
+    try {
+      return await gateway.sellerDestination(sellerId);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'PAYOUT_REFUSED' && err.details.reason === 'no_connected_account') return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Transfers a recorded payout with its key, runs `afterTransfer` (idempotent) before the payout is
+   * marked paid, so a crash in between repeats both (the same key finds the same transfer). A
+   * refusal or failure is recorded on the payout (last_error) and thrown.
+   */
+  async function transfer(row: store.PayoutRow, destination: string, options: { afterTransfer?: () => Promise<void> } = {}): Promise<string> {
+    const { order_id: orderId, seller_id: sellerId } = row;
+    try {
+      const result = await gateway.transfer({ idempotencyKey: row.idempotency_key, orderId, sellerId, destination, amountMinor: Number(row.amount_minor), currency: row.currency });
+      await options.afterTransfer?.();
+      await store.recordPayout(pool, orderId, sellerId, result.transferId);
+      return result.transferId;
+    } catch (err) {
+      await store.recordPayoutFailure(pool, orderId, sellerId, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** Records what the PSP said, never moving backwards, and asserts one PSP payment per order. */
   async function record(orderId: string, charge: GatewayCharge): Promise<PaymentRecord> {
     const updated = await store.recordCharge(pool, orderId, charge);
@@ -245,7 +305,7 @@ export function createPaymentsService({ pool, gateway, clock = Date.now }: Payme
       const payment = await store.findPayment(pool, orderId);
       if (!payment) throw new NotFoundError('payment', orderId);
       const idempotencyKey = paymentKeys.refund(orderId, sellerId);
-      await store.inTransaction(pool, async (client) => {
+      await inTransaction(pool, async (client) => {
         if ((await store.reserveRefund(client, { orderId, sellerId, idempotencyKey, amountMinor })) !== 'exceeds') return;
         const now = await store.findPayment(client, orderId);
         if (now?.status !== 'succeeded') {
@@ -286,10 +346,7 @@ export function createPaymentsService({ pool, gateway, clock = Date.now }: Payme
       const payment = await store.findPayment(pool, orderId);
       if (!payment) throw new NotFoundError('payment', orderId);
       if (amountMinor === 0) return { orderId, sellerId, transferId: null, amountMinor, currency: payment.currency };
-      const destination = await gateway.sellerDestination(sellerId);
-      if (typeof destination !== 'string' || destination === '') {
-        throw new BusinessError('PAYOUT_REFUSED', `seller ${sellerId} has no account to pay out to`, { orderId, sellerId, reason: 'no_connected_account' });
-      }
+      const destination = await destinationOf(sellerId);
       const idempotencyKey = paymentKeys.payout(orderId, sellerId);
       const row = await store.ensurePayout(pool, { orderId, sellerId, idempotencyKey, amountMinor, destination });
       if (!row) throw new BusinessError('INVALID_STATE', `the payment of order ${orderId} has not succeeded`, { orderId }, 'conflict');
@@ -298,11 +355,47 @@ export function createPaymentsService({ pool, gateway, clock = Date.now }: Payme
       }
       let transferId = row.transfer_id;
       if (row.status !== 'succeeded') {
-        const transfer = await gateway.transfer({ idempotencyKey, orderId, sellerId, destination: row.destination, amountMinor, currency: row.currency });
-        await store.recordPayout(pool, orderId, sellerId, transfer.transferId);
-        transferId = transfer.transferId;
+        if (row.destination === null) {
+          metrics.awaitingAccount();
+          log.warn({ orderId, sellerId, amountMinor, currency: row.currency, payoutStatus: row.status }, 'payout pending: the seller has no connected account');
+          throw payoutPending(orderId, sellerId, amountMinor, row.currency);
+        }
+        transferId = await transfer(row, row.destination);
       }
       return { orderId, sellerId, transferId, amountMinor, currency: row.currency };
+    },
+
+    async payPendingPayouts(sellerId) {
+      const issues: FieldIssue[] = [];
+      idIssue(sellerId, 'sellerId', issues);
+      check(issues);
+      const destination = await destinationOf(sellerId);
+      const owed = destination === null ? await store.unpaidPayoutsOf(pool, sellerId) : await store.retargetUnpaidPayouts(pool, sellerId, destination);
+      const paid: PayoutRecord[] = [];
+      const unpaid: PayoutRecord[] = [];
+      // One at a time: a seller's backlog is small, and a failure must not stop the others.
+      for (const row of owed) {
+        if (row.destination === null) {
+          unpaid.push(store.toPayoutRecord(row));
+          continue;
+        }
+        try {
+          const transferId = await transfer(row, row.destination, { afterTransfer: () => books.payoutPaid(row.order_id, row.seller_id) });
+          paid.push({ ...store.toPayoutRecord(row), status: 'succeeded', transferId, lastError: null });
+          metrics.settledLate('paid');
+          log.info({ orderId: row.order_id, sellerId, transferId, amountMinor: Number(row.amount_minor) }, 'pending payout paid');
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          metrics.settledLate('failed');
+          log.error({ orderId: row.order_id, sellerId, err: reason }, 'pending payout still unpaid: its transfer failed');
+          unpaid.push({ ...store.toPayoutRecord(row), status: 'pending', lastError: reason });
+        }
+      }
+      return { sellerId, paid, unpaid };
+    },
+
+    async unpaidPayouts(sellerId) {
+      return (await store.unpaidPayoutsOf(pool, sellerId)).map(store.toPayoutRecord);
     },
 
     async getPayment(orderId, options = {}) {
@@ -320,11 +413,13 @@ export function createPaymentsService({ pool, gateway, clock = Date.now }: Payme
     },
 
     async handleWebhook(rawBody, signature) {
-      const event = gateway.parseWebhook(rawBody, signature, clock());
-      if (!event) return { event: undefined, isNew: false, applied: false, knownOrder: false, forSaga: false };
+      const parsed = gateway.parseWebhook(rawBody, signature, clock());
+      if (!parsed) return { event: undefined, isNew: false, applied: false, knownOrder: false, forSaga: false };
+      // Stripe's charge events name the PaymentIntent but not always our order: find it by the payment.
+      const event = parsed.data.orderId === '' ? { ...parsed, data: { ...parsed.data, orderId: (await store.orderOfPayment(pool, parsed.data.paymentId)) ?? '' } } : parsed;
       // Recording the event and applying it commit together: a crash in between must not leave an
       // event that is "seen" (so never applied again) but had no effect.
-      return store.inTransaction(pool, async (client) => {
+      return inTransaction(pool, async (client) => {
         const isNew = await store.insertEvent(client, event);
         const payment = await store.paymentFlagsOf(client, event.data.orderId);
         const knownOrder = payment.known;

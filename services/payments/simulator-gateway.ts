@@ -4,6 +4,7 @@
  * retried a bounded number of times with the same Idempotency-Key, which is what makes a retry safe:
  * a charge that went through but whose answer was lost (tok_timeout) is found again, not repeated.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../lib/config';
 import { BusinessError, NotFoundError, type AppError } from '../../lib/errors';
 import type {
@@ -50,7 +51,6 @@ function transient(what: string, cause: unknown): Error {
   return new Error(`payment simulator unavailable (${what}): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function toCharge(intent: SimIntent): GatewayCharge {
   let status: GatewayChargeStatus;

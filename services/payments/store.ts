@@ -9,7 +9,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction, toSafeInt } from '../../db/pool';
-import type { GatewayCharge, PaymentEvent, PaymentRecord, PaymentStatus } from './types';
+import type { GatewayCharge, PaymentEvent, PaymentRecord, PaymentStatus, PayoutRecord, PayoutStatus } from './types';
 
 type Queryable = Pool | PoolClient;
 
@@ -115,6 +115,17 @@ export async function insertEvent(db: Queryable, event: PaymentEvent): Promise<b
 /** The effect of a new event on the payment or refund records; true when something changed. */
 export async function applyEvent(db: Queryable, event: PaymentEvent): Promise<boolean> {
   const { orderId, paymentId, amount } = event.data;
+  if (event.type === 'refund.succeeded' && event.data.cumulative) {
+    // The PSP's refunded total for the payment: when it covers every refund we asked for (pending
+    // or done), all of them are done. A smaller total names none in particular: nothing changes.
+    const { rowCount } = await db.query(
+      `UPDATE payment_refunds r SET status = 'succeeded', updated_at = now()
+         FROM payments p
+        WHERE r.order_id = $1 AND p.order_id = r.order_id AND p.payment_id = $2 AND r.status = 'pending' AND p.refunded_minor <= $3`,
+      [orderId, paymentId, amount],
+    );
+    return (rowCount ?? 0) > 0;
+  }
   if (event.type === 'refund.succeeded') {
     const { rowCount } = await db.query(
       `UPDATE payment_refunds r
@@ -220,35 +231,104 @@ export async function recordRefund(pool: Pool, orderId: string, sellerId: string
 export interface PayoutRow {
   order_id: string;
   seller_id: string;
+  idempotency_key: string;
   amount_minor: string;
   currency: string;
-  destination: string;
+  destination: string | null;
   transfer_id: string | null;
-  status: 'pending' | 'succeeded';
+  status: PayoutStatus;
+  last_error: string | null;
 }
 
-const payoutColumns = 'order_id, seller_id, amount_minor::text, currency, destination, transfer_id, status';
+const payoutColumns = 'order_id, seller_id, idempotency_key, amount_minor::text, currency, destination, transfer_id, status, last_error';
 
-/** Records the intent to pay a parcel out, once, and only for an order whose charge succeeded. */
+export function toPayoutRecord(row: PayoutRow): PayoutRecord {
+  return {
+    orderId: row.order_id,
+    sellerId: row.seller_id,
+    amountMinor: toSafeInt(row.amount_minor),
+    currency: row.currency,
+    status: row.status,
+    destination: row.destination,
+    transferId: row.transfer_id,
+    lastError: row.last_error,
+  };
+}
+
+/** The seller's connected account (sellers.stripe_account_id, set by the catalog), or null. */
+export async function sellerAccountOf(db: Queryable, sellerId: string): Promise<string | null> {
+  const { rows } = await db.query<{ stripe_account_id: string | null }>('SELECT stripe_account_id FROM sellers WHERE seller_id = $1', [sellerId]);
+  return rows[0]?.stripe_account_id ?? null;
+}
+
+export async function findPayout(db: Queryable, orderId: string, sellerId: string): Promise<PayoutRow | undefined> {
+  const { rows } = await db.query<PayoutRow>(`SELECT ${payoutColumns} FROM payment_payouts WHERE order_id = $1 AND seller_id = $2`, [orderId, sellerId]);
+  return rows[0];
+}
+
+/**
+ * Records the intent to pay a parcel out, once, and only for an order whose charge succeeded:
+ * `pending` with its destination, or `awaiting_account` when the seller has none (destination
+ * null). A payout that was awaiting an account takes the destination once one is known.
+ */
 export async function ensurePayout(
   pool: Pool,
-  p: { orderId: string; sellerId: string; idempotencyKey: string; amountMinor: number; destination: string },
+  p: { orderId: string; sellerId: string; idempotencyKey: string; amountMinor: number; destination: string | null },
 ): Promise<PayoutRow | undefined> {
   await pool.query(
     `INSERT INTO payment_payouts (order_id, seller_id, idempotency_key, amount_minor, currency, destination, status)
-     SELECT $1, $2, $3, $4, currency, $5, 'pending' FROM payments WHERE order_id = $1 AND status = 'succeeded'
-     ON CONFLICT (order_id, seller_id) DO NOTHING`,
+     SELECT $1, $2, $3, $4, currency, $5, CASE WHEN $5::text IS NULL THEN 'awaiting_account' ELSE 'pending' END
+       FROM payments WHERE order_id = $1 AND status = 'succeeded'
+     ON CONFLICT (order_id, seller_id) DO UPDATE SET destination = excluded.destination, status = 'pending', updated_at = now()
+       WHERE payment_payouts.status = 'awaiting_account' AND excluded.destination IS NOT NULL`,
     [p.orderId, p.sellerId, p.idempotencyKey, p.amountMinor, p.destination],
   );
-  const { rows } = await pool.query<PayoutRow>(`SELECT ${payoutColumns} FROM payment_payouts WHERE order_id = $1 AND seller_id = $2`, [p.orderId, p.sellerId]);
-  return rows[0];
+  return findPayout(pool, p.orderId, p.sellerId);
 }
 
 export async function recordPayout(db: Queryable, orderId: string, sellerId: string, transferId: string): Promise<void> {
   await db.query(
-    `UPDATE payment_payouts SET transfer_id = coalesce(transfer_id, $3), status = 'succeeded', updated_at = now() WHERE order_id = $1 AND seller_id = $2`,
+    `UPDATE payment_payouts SET transfer_id = coalesce(transfer_id, $3), status = 'succeeded', last_error = NULL, updated_at = now()
+      WHERE order_id = $1 AND seller_id = $2`,
     [orderId, sellerId, transferId],
   );
 }
 
-export { inTransaction };
+/** Keeps a payout owed (pending) with why its transfer did not happen, for the operator and the next attempt. */
+export async function recordPayoutFailure(db: Queryable, orderId: string, sellerId: string, reason: string): Promise<void> {
+  await db.query(`UPDATE payment_payouts SET last_error = $3, updated_at = now() WHERE order_id = $1 AND seller_id = $2 AND status <> 'succeeded'`, [
+    orderId,
+    sellerId,
+    reason.slice(0, 1000),
+  ]);
+}
+
+/**
+ * Points a seller's owed payouts at its (new) connected account: those awaiting one, and pending
+ * ones whose transfer failed without a transfer id (e.g. to an account Stripe refused). Returns
+ * every payout of the seller still owed, oldest first.
+ */
+export async function retargetUnpaidPayouts(db: Queryable, sellerId: string, destination: string): Promise<PayoutRow[]> {
+  await db.query(
+    `UPDATE payment_payouts SET destination = $2, status = 'pending', updated_at = now()
+      WHERE seller_id = $1 AND transfer_id IS NULL
+        AND (status = 'awaiting_account' OR (status = 'pending' AND last_error IS NOT NULL AND destination IS DISTINCT FROM $2))`,
+    [sellerId, destination],
+  );
+  return unpaidPayoutsOf(db, sellerId);
+}
+
+/** The seller's payouts not transferred yet (awaiting an account, or pending), oldest first. */
+export async function unpaidPayoutsOf(db: Queryable, sellerId: string): Promise<PayoutRow[]> {
+  const { rows } = await db.query<PayoutRow>(
+    `SELECT ${payoutColumns} FROM payment_payouts WHERE seller_id = $1 AND status <> 'succeeded' ORDER BY created_at, order_id`,
+    [sellerId],
+  );
+  return rows;
+}
+
+/** The order whose PSP payment this is (Stripe's charge events name the PaymentIntent, not our order). */
+export async function orderOfPayment(db: Queryable, paymentId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ order_id: string }>('SELECT order_id FROM payments WHERE payment_id = $1', [paymentId]);
+  return rows[0]?.order_id;
+}

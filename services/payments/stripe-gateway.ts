@@ -8,7 +8,10 @@
  * - Refunds are Refunds of the PaymentIntent, one per seller parcel, with their own key.
  * - Seller payouts are Connect Transfers to the seller's connected account, transfer_group = order id.
  * - Webhooks are verified with stripe.webhooks.constructEvent (Stripe-Signature header, 300 s
- *   tolerance) and mapped to the project's PaymentEvent shape.
+ *   tolerance) and mapped to the project's PaymentEvent shape: payment_intent.succeeded /
+ *   payment_failed, refund.created / refund.updated (one refund, by its metadata), and
+ *   charge.refunded (the payment's cumulative refunded total; the order is found by the payment).
+ * - `apiBase` points the SDK at another server speaking Stripe's API (stripe-mock in tests).
  *
  * Amounts: Stripe's "smallest currency unit" is the ISO 4217 minor unit for the currencies this
  * project supports; Stripe's few special cases (e.g. ISK, HUF, UGX as two-decimal in the API) must
@@ -35,6 +38,17 @@ export interface StripeGatewayOptions {
   maxNetworkRetries?: number;
   /** For tests: an HTTP client stub (Stripe.createFetchHttpClient(fakeFetch) or a custom HttpClient). */
   httpClient?: Stripe.HttpClient;
+  /** Another server speaking Stripe's API, e.g. stripe-mock's http://127.0.0.1:12111 (STRIPE_API_BASE); default api.stripe.com. */
+  apiBase?: string;
+}
+
+/** The SDK's host/port/protocol options for a base URL (http or https only). */
+export function stripeHostOptions(apiBase: string | undefined): { host?: string; port?: number; protocol?: 'http' | 'https' } {
+  if (!apiBase) return {};
+  const url = new URL(apiBase);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`STRIPE_API_BASE must be an http(s) URL, got "${apiBase}"`);
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  return { host: url.hostname, port: url.port === '' ? (protocol === 'http' ? 80 : 443) : Number(url.port), protocol };
 }
 
 export const stripeGatewayDefaults = { timeoutMs: 10_000, maxNetworkRetries: 2 } as const;
@@ -42,6 +56,7 @@ export const stripeGatewayDefaults = { timeoutMs: 10_000, maxNetworkRetries: 2 }
 type StripeIntent = Stripe.PaymentIntent;
 
 function toCharge(intent: StripeIntent): GatewayCharge {
+  const error = intent.last_payment_error;
   let status: GatewayChargeStatus;
   switch (intent.status) {
     case 'succeeded':
@@ -54,12 +69,18 @@ function toCharge(intent: StripeIntent): GatewayCharge {
     case 'canceled':
       status = 'canceled';
       break;
-    default:
-      // requires_payment_method after a confirmation attempt is a decline; requires_action (3-D
-      // Secure) cannot be completed server-side, so for this flow it is a decline as well.
+    case 'requires_action':
+      // 3-D Secure cannot be completed server-side: for this flow it is a decline.
       status = 'declined';
+      break;
+    default:
+      // requires_payment_method / requires_confirmation: a failed attempt carries its decline or
+      // error code. Without one, no attempt has decided anything yet (a synchronous decline comes
+      // as a card error instead): the outcome is to come by webhook (payment_intent.succeeded /
+      // payment_failed), and a payment the saga stops waiting for is cancelled, so nothing is
+      // taken unseen.
+      status = error?.decline_code || error?.code ? 'declined' : 'processing';
   }
-  const error = intent.last_payment_error;
   return {
     paymentId: intent.id,
     status,
@@ -102,6 +123,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
   if (!options.secretKey) throw new Error('STRIPE_SECRET_KEY is required for PAYMENT_GATEWAY=stripe');
   if (!options.webhookSecret) throw new Error('STRIPE_WEBHOOK_SECRET is required for PAYMENT_GATEWAY=stripe');
   const stripe = new Stripe(options.secretKey, {
+    ...stripeHostOptions(options.apiBase),
     timeout: options.timeoutMs ?? stripeGatewayDefaults.timeoutMs,
     maxNetworkRetries: options.maxNetworkRetries ?? stripeGatewayDefaults.maxNetworkRetries,
     telemetry: false,
@@ -118,6 +140,17 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
         ...base,
         type: event.type === 'payment_intent.succeeded' ? 'payment.succeeded' : 'payment.failed',
         data: { paymentId: intent.id, orderId, amount: intent.amount, currency: intent.currency.toUpperCase() },
+      };
+    }
+    if (event.type === 'charge.refunded') {
+      // Names the PaymentIntent and its cumulative refunded total, not a refund or (necessarily) our order.
+      const charge = event.data.object;
+      const paymentId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
+      if (!paymentId) return undefined;
+      return {
+        ...base,
+        type: 'refund.succeeded',
+        data: { paymentId, orderId: charge.metadata?.orderId ?? '', amount: charge.amount_refunded, currency: charge.currency.toUpperCase(), cumulative: true },
       };
     }
     if (event.type === 'refund.created' || event.type === 'refund.updated') {

@@ -3,11 +3,12 @@
  * currencies are upper-case ISO 4217 codes. Everything a service method returns is plain JSON,
  * because activities hand it to Temporal workflows.
  */
+import type { PaymentEventType } from '../../lib/vocabulary';
 
 /** A verified payment event (api-contract.md, "Payment webhooks"), whichever gateway sent it. */
 export interface PaymentEvent {
   readonly id: string;
-  readonly type: 'payment.succeeded' | 'payment.failed' | 'refund.succeeded';
+  readonly type: PaymentEventType;
   /** Unix seconds. */
   readonly created: number;
   readonly data: {
@@ -18,6 +19,11 @@ export interface PaymentEvent {
     /** Refund events only, when the gateway says which refund. */
     readonly refundId?: string;
     readonly sellerId?: string;
+    /**
+     * Refund events only: `amount` is the payment's cumulative refunded total rather than one
+     * refund (Stripe's `charge.refunded`, which names no refund); every refund it covers is done.
+     */
+    readonly cumulative?: boolean;
   };
 }
 
@@ -166,6 +172,32 @@ export interface PayoutResult {
   readonly transferId: string | null;
   readonly amountMinor: number;
   readonly currency: string;
+}
+
+/**
+ * A parcel's payout as recorded: `awaiting_account` = the seller had no connected account when the
+ * parcel was released (nothing sent yet); `pending` = to be transferred (or a transfer that failed:
+ * `lastError`); `succeeded` = transferred (`transferId`, e.g. Stripe's tr_...).
+ */
+export type PayoutStatus = 'awaiting_account' | 'pending' | 'succeeded';
+
+export interface PayoutRecord {
+  readonly orderId: string;
+  readonly sellerId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly status: PayoutStatus;
+  readonly destination: string | null;
+  readonly transferId: string | null;
+  readonly lastError: string | null;
+}
+
+/** What paying a seller's owed payouts did (payPendingPayouts): each payout, paid or still owed. */
+export interface PendingPayoutsResult {
+  readonly sellerId: string;
+  readonly paid: readonly PayoutRecord[];
+  /** Still owed: no account yet, or the transfer failed (their `lastError`); a later call retries them. */
+  readonly unpaid: readonly PayoutRecord[];
 }
 
 export interface WebhookOutcome {

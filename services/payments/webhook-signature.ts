@@ -8,6 +8,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, ValidationError } from '../../lib/errors';
 import type { PaymentEvent } from './types';
+import { idLimits, isPaymentEventType, paymentEventTypes } from '../../lib/vocabulary';
 
 export const webhookToleranceSec = 300;
 
@@ -58,15 +59,15 @@ export function verifyPaymentSignature(
 
 const eventSchema = z.object({
   id: z.string().min(1).max(255),
-  type: z.enum(['payment.succeeded', 'payment.failed', 'refund.succeeded']),
+  type: z.enum(paymentEventTypes),
   created: z.number().int().nonnegative(),
   data: z.object({
     paymentId: z.string().min(1).max(255),
-    orderId: z.string().min(1).max(255),
+    orderId: z.string().min(1).max(idLimits.externalIdLengthMax),
     amount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     currency: z.string().regex(/^[A-Za-z]{3}$/).transform((c) => c.toUpperCase()),
     refundId: z.string().min(1).max(255).optional(),
-    sellerId: z.string().min(1).max(255).optional(),
+    sellerId: z.string().min(1).max(idLimits.identifierLengthMax).optional(),
   }),
 });
 
@@ -79,7 +80,7 @@ export function parsePaymentEvent(rawBody: string | Buffer): PaymentEvent | unde
     throw new ValidationError([{ path: '', message: 'webhook body is not valid JSON' }]);
   }
   const typeOnly = z.object({ type: z.string() }).safeParse(json);
-  if (typeOnly.success && !['payment.succeeded', 'payment.failed', 'refund.succeeded'].includes(typeOnly.data.type)) return undefined;
+  if (typeOnly.success && !isPaymentEventType(typeOnly.data.type)) return undefined;
   const parsed = eventSchema.safeParse(json);
   if (!parsed.success) {
     throw new ValidationError(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));

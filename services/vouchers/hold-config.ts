@@ -8,7 +8,7 @@
  * payment timeout is refused at start-up, as is one beyond `limits.holdTimeoutMsMax`.
  */
 import { msToNumber } from '@temporalio/common/lib/time';
-import { defaultCheckoutSettings } from '../../workflows/contract';
+import { defaultCheckoutSettings } from '../../lib/vocabulary';
 import { limits } from '../limits';
 
 type Env = Record<string, string | undefined>;

@@ -20,8 +20,7 @@
  *   vch:{C}:usr   hash  userId -> "1,3" (the user slots in use)
  * Times are epoch milliseconds from the service's injectable clock; -1 means "no limit".
  */
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { LuaScript } from '../../lib/redis';
 
 export function voucherKeys(code: string): string[] {
   const tag = `vch:{${code}}`;
@@ -166,27 +165,6 @@ for k = 1, 5 do redis.call('PEXPIRE', KEYS[k], tonumber(ARGV[9])) end
 return 1
 `;
 
-/** A Lua script run by EVALSHA, falling back to EVAL when Redis lost its script cache (restart). */
-export class LuaScript {
-  readonly sha: string;
-
-  constructor(
-    readonly source: string,
-    readonly keyCount: number,
-  ) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    if (keys.length !== this.keyCount) throw new Error(`script expects ${this.keyCount} keys`);
-    try {
-      return await redis.evalsha(this.sha, this.keyCount, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(this.source, this.keyCount, ...keys, ...args);
-    }
-  }
-}
 
 export const voucherScripts = {
   hold: new LuaScript(holdLua, 5),

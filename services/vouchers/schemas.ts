@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { limits } from '../limits';
-import { amountSchema, categorySchema, identifierSchema, rateBpsSchema } from '../catalog/validation';
+import { amountSchema, categorySchema, identifierSchema, rateBpsSchema } from '../shared/validation';
 
 const timestampSchema = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp with a time zone' });
 

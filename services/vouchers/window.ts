@@ -5,7 +5,7 @@
  * used by the saga and the API's pre-check) and the voucher service's own `check` all use it, so a
  * cart never shows a price the checkout would not charge.
  */
-import type { VoucherDefinition, VoucherRefusalCode } from './service';
+import type { VoucherDefinition, VoucherRefusalCode } from './types';
 
 export type VoucherWindowRefusal = Extract<VoucherRefusalCode, 'VOUCHER_NOT_FOUND' | 'VOUCHER_NOT_STARTED' | 'VOUCHER_EXPIRED'>;
 

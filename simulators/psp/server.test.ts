@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
@@ -23,7 +24,6 @@ interface ApiError {
 }
 
 const errorCode = (res: { body: unknown }): string | undefined => (res.body as ApiError).error?.code;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('PSP simulator', () => {
   let receiver: WebhookReceiver;

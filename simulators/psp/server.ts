@@ -9,6 +9,7 @@
  *   ...
  *   await psp.close();
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -167,7 +168,6 @@ function fingerprintOf(req: Request): string {
   return createHash('sha256').update(`${req.method} ${req.path} ${canonicalJson(req.body)}`).digest('hex');
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createPspServer(options: PspServerOptions): PspServer {
   const settings = { ...pspDefaults, ...definedOnly(options) };

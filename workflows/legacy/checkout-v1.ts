@@ -25,7 +25,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { price, type PriceBreakdown } from '../../pricing';
-import type { CheckoutActivities } from '../../activities/checkout';
+import type { Activities } from '../../activities';
 import { compensationActivity, databaseActivity, pspActivity } from '../activity-options';
 import {
   type CheckoutInput,
@@ -43,9 +43,9 @@ import { Saga } from '../saga';
 import { searchAttributes } from '../search-attributes';
 import type { CheckoutSinks } from '../sinks';
 
-const db = proxyActivities<CheckoutActivities>(databaseActivity);
-const psp = proxyActivities<CheckoutActivities>(pspActivity);
-const undo = proxyActivities<CheckoutActivities>(compensationActivity);
+const db = proxyActivities<Activities>(databaseActivity);
+const psp = proxyActivities<Activities>(pspActivity);
+const undo = proxyActivities<Activities>(compensationActivity);
 const { metrics } = proxySinks<CheckoutSinks>();
 
 export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutState> {
@@ -132,7 +132,8 @@ async function reserveInventory(orderId: string, items: CheckoutInput['items'], 
   const sellerOfSku = new Map(pricing.lines.map((line) => [line.sku, line.sellerId]));
   const bySeller = new Map<string, { sku: string; quantity: number }[]>();
   for (const item of items) {
-    const sellerId = sellerOfSku.get(item.sku)!;
+    const sellerId = sellerOfSku.get(item.sku);
+    if (sellerId === undefined) throw new Error(`line ${item.sku} was not priced`);
     bySeller.set(sellerId, [...(bySeller.get(sellerId) ?? []), item]);
   }
   const results = await Promise.allSettled([...bySeller].map(([sellerId, lines]) => db.reserveStock({ orderId, sellerId, lines })));

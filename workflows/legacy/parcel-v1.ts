@@ -37,7 +37,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
-import type { CheckoutActivities } from '../../activities/checkout';
+import type { Activities } from '../../activities';
 import { compensationActivity, databaseActivity } from '../activity-options';
 import {
   confirmReceiptUpdate,
@@ -60,9 +60,9 @@ export const fifoLockPatch = 'parcel-fifo-lock';
 export const moneyMoveProblemPatch = 'parcel-money-move-problems';
 const { metrics } = proxySinks<CheckoutSinks>();
 
-const db = proxyActivities<CheckoutActivities>(databaseActivity);
+const db = proxyActivities<Activities>(databaseActivity);
 /** Money moves must complete once decided: retried until they succeed, like compensations. */
-const money = proxyActivities<CheckoutActivities>(compensationActivity);
+const money = proxyActivities<Activities>(compensationActivity);
 
 type Action = 'ship' | 'deliver' | 'confirmReceipt' | 'refund';
 
@@ -217,7 +217,8 @@ export async function parcelWorkflow(input: ParcelInput): Promise<ParcelState> {
       const moved = await condition(() => state.status !== 'HELD', untilMs(shipByMs));
       if (!moved) await exclusively(async () => (state.status === 'HELD' ? refundAndRestock('CANCELLED', 'system', 'not shipped by the ship-by deadline') : undefined));
     } else if (current === 'DELIVERED') {
-      const releaseAtMs = Date.parse(state.autoReleaseAt!);
+      if (state.autoReleaseAt === undefined) throw new Error(`delivered parcel ${input.sellerId} of order ${input.orderId} has no auto-release time`);
+      const releaseAtMs = Date.parse(state.autoReleaseAt);
       const moved = await condition(() => state.status !== 'DELIVERED', untilMs(releaseAtMs));
       if (!moved) await exclusively(async () => (state.status === 'DELIVERED' ? release('system', 'auto-released after delivery') : undefined));
     } else {

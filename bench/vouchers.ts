@@ -17,11 +17,11 @@
  */
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
-import { createPool } from '../../db/pool';
-import { loadConfig } from '../../lib/config';
-import { BusinessError } from '../../lib/errors';
-import { createRedis } from '../../lib/redis';
-import { limits } from '../limits';
+import { createPool } from '../db/pool';
+import { loadConfig } from '../lib/config';
+import { BusinessError } from '../lib/errors';
+import { createRedis } from '../lib/redis';
+import { limits } from '../services/limits';
 import {
   benchDatabaseUrl,
   dropBenchDatabase,
@@ -38,9 +38,9 @@ import {
   type Durability,
   runTool,
   writeResults,
-} from '../../bench/support';
-import { createVoucherService } from './index';
-import { voucherKeys, voucherScripts } from './redis-state';
+} from './support';
+import { createVoucherService } from '../services/vouchers';
+import { voucherKeys, voucherScripts } from '../services/vouchers/redis-state';
 
 const log = (line: string): void => benchLog('vouchers', line);
 

@@ -16,7 +16,7 @@ import { createRedis } from '../lib/redis';
 import { createCatalogService, type PricingConfigInput, type ProductInput, type SellerInput } from '../services/catalog';
 import { createVoucherService, type VoucherInputBody } from '../services/vouchers';
 import { signToken } from '../api/auth';
-import { createPool } from './pool';
+import { createPool } from '../db/pool';
 
 export const demoSellers: Record<string, SellerInput> = {
   seller_x: { name: 'Seller X (electronics)', shippingFee: 300 },

@@ -1,5 +1,5 @@
 /**
- * Cart add latency: `npx tsx services/cart/bench-add.ts` (the stack must be up).
+ * Cart add latency: `npm run bench:cart-add` (the stack must be up).
  *
  * The API app in-process (the same createApp + wireServices as api/main.ts, request logging to
  * /dev/null at INFO like production) on a random loopback port, on the test database and Redis
@@ -14,13 +14,13 @@ import { createWriteStream } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../../api/app';
-import { signToken } from '../../api/auth';
-import { createLogger } from '../../api/observability';
-import { wireCart } from '../../api/wiring';
-import { closeTestHandles, testConfig, testPool, testRedis, uniqueId } from '../../test/support/env';
-import { createServices } from '../index';
-import type { PaymentGateway } from '../payments';
+import { createApp } from '../api/app';
+import { signToken } from '../api/auth';
+import { createLogger } from '../api/observability';
+import { wireCart } from '../api/wiring';
+import { closeTestHandles, testConfig, testPool, testRedis, uniqueId } from '../test/support/env';
+import { createServices } from '../services';
+import type { PaymentGateway } from '../services/payments';
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;

@@ -10,7 +10,7 @@ import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { limits } from '../limits';
 
 /** Largest amount of minor units (pricing-spec.md §1: exact as a JSON number). */
-export const amountMaxMinor = Number.MAX_SAFE_INTEGER;
+export const amountMinorMax = Number.MAX_SAFE_INTEGER;
 export const rateMaxBps = 10_000;
 
 /** sku, seller, promotion and campaign ids: short, URL-safe, no spaces (they appear in paths). */
@@ -37,7 +37,7 @@ export const voucherCodeSchema = z
 
 export const nameSchema = z.string().trim().min(1, 'must not be empty').max(limits.nameLengthMax);
 export const categorySchema = z.string().min(1, 'must not be empty').max(limits.categoryLengthMax);
-export const amountSchema = z.int().min(0).max(amountMaxMinor);
+export const amountSchema = z.int().min(0).max(amountMinorMax);
 export const rateBpsSchema = z.int().min(0).max(rateMaxBps);
 export const quantitySchema = z.int().min(limits.lineQuantityMin).max(limits.lineQuantityMax);
 

@@ -23,10 +23,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import { createPool, toSafeInt } from '../../db/pool';
-import { BusinessError } from '../../lib/errors';
-import { limits } from '../limits';
-import { createInventoryService } from './index';
+import { createPool, toSafeInt } from '../db/pool';
+import { BusinessError } from '../lib/errors';
+import { limits } from '../services/limits';
+import { createInventoryService } from '../services/inventory';
 import {
   benchDatabaseUrl,
   dropBenchDatabase,
@@ -44,7 +44,7 @@ import {
   runTool,
   writeResults,
   type LoadResult,
-} from '../../bench/support';
+} from './support';
 
 const log = (line: string): void => benchLog('inventory', line);
 

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { price, type PricingInput, type PricingLineInput, type VoucherInput } from './index';
+import { price, type PricingInput, type PricingLineInput, type VoucherInput } from '../pricing';
 
 interface BenchCase {
   readonly name: string;
@@ -167,7 +167,7 @@ function main(): void {
     measures: 'one price() call, validation included, timed with performance.now(); baseline: JSON.parse(JSON.stringify(cart))',
     cases: results,
   };
-  const outputPath = path.resolve(__dirname, '..', 'bench', 'results', 'pricing.json');
+  const outputPath = path.resolve(__dirname, 'results', 'pricing.json');
   mkdirSync(path.dirname(outputPath), { recursive: true });
   writeFileSync(outputPath, `${JSON.stringify(report, null, 2)}\n`);
   console.log('pricing benchmark (ms per price() call)');
