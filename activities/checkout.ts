@@ -54,7 +54,7 @@ export function createCheckoutActivities(deps: CheckoutDeps) {
      * failure of any seller is thrown as it is (the retry repeats only what is not done yet).
      */
     async reserveOrderStock(input: { orderId: string; sellers: { sellerId: string; lines: { sku: string; quantity: number }[] }[] }): Promise<void> {
-      const failures = await failuresOf(input.sellers.map((seller) => inventory.reserve(input.orderId, seller.lines)));
+      const failures = await failuresOf(input.sellers.map((seller) => inventory.reserve(input.orderId, seller.lines, { sellerId: seller.sellerId })));
       if (failures.length === 0) return;
       const isShortage = (err: Error): boolean => err instanceof AppError && err.code === 'INSUFFICIENT_STOCK';
       const other = failures.find((err) => !isShortage(err));

@@ -13,7 +13,7 @@ export function createLegacyActivities(deps: CheckoutDeps) {
   return withFailureBoundary({
     /** One seller's reservation (today: reserveOrderStock, every seller in one call). */
     async reserveStock(input: { orderId: string; sellerId: string; lines: { sku: string; quantity: number }[] }): Promise<void> {
-      await inventory.reserve(input.orderId, input.lines);
+      await inventory.reserve(input.orderId, input.lines, { sellerId: input.sellerId });
     },
 
     /** One voucher's hold (today: holdOrderVouchers). */

@@ -35,6 +35,12 @@ describe('catalog administration over HTTP @integration', () => {
     const seller = await harness.request('PUT', `/v1/admin/sellers/${sellerId}`, { token: admin, body: { name: 'Seller X', shippingFee: 300 } });
     assert.equal(seller.status, 200);
     assert.deepEqual(seller.body, { sellerId, name: 'Seller X', shippingFee: 300 });
+    const withAccount = await harness.request('PUT', `/v1/admin/sellers/${sellerId}`, { token: admin, body: { name: 'Seller X', shippingFee: 300, stripeAccountId: 'acct_1TestSellerX' } });
+    assert.equal(withAccount.status, 200);
+    const read = await harness.request('GET', `/v1/admin/sellers/${sellerId}`, { token: admin });
+    assert.equal(read.status, 200);
+    assert.deepEqual(read.body, { sellerId, name: 'Seller X', shippingFee: 300, stripeAccountId: 'acct_1TestSellerX' }, 'the admin read shows the connected account');
+    assert.equal((await harness.request('GET', `/v1/admin/sellers/${uniqueId('nobody')}`, { token: admin })).status, 404);
     const product = await harness.request('PUT', `/v1/admin/products/${sku}`, {
       token: admin,
       body: { sellerId, name: 'Headphones', category: 'electronics', unitPrice: 1000, currency: 'USD', stock: 7 },

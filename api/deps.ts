@@ -71,6 +71,8 @@ export interface CheckoutPort {
 /** Catalog administration of api-contract.md; bodies arrive validated by the API's schemas. */
 export interface AdminPort {
   putSeller(sellerId: string, body: SellerInput): Promise<unknown>;
+  /** The seller with its connected account and the payouts it is still owed. */
+  getSeller(sellerId: string): Promise<unknown>;
   putProduct(sku: string, body: ProductInput): Promise<unknown>;
   getProduct(sku: string): Promise<unknown>;
   putVoucher(code: string, body: VoucherInputBody): Promise<unknown>;

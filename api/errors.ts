@@ -122,6 +122,37 @@ function clientHttpError(err: unknown): Mapped | undefined {
   return { status, body: errorBody('BAD_REQUEST', e.expose === true && typeof e.message === 'string' ? e.message : 'bad request') };
 }
 
+/**
+ * Error codes that mean "the database (or the connection to it) is down or restarting", not a bug:
+ * Node's socket errors and Postgres' admin-shutdown, connection-exception and too-many-connections
+ * SQLSTATEs. Nothing was written (a statement that fails this way commits nothing), so the client
+ * may retry: 503 with Retry-After, like any other dependency that is down.
+ */
+const unreachableDatabaseCodes: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  '53300',
+]);
+
+function databaseDown(err: unknown): Mapped | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !unreachableDatabaseCodes.has(code)) return undefined;
+  return {
+    status: 503,
+    body: errorBody('SERVICE_UNAVAILABLE', 'a service this request needs (postgres) is unavailable; retry later', { dependency: 'postgres' }),
+    retryAfterSeconds: 2,
+  };
+}
+
 /** Maps any thrown value to a response; undefined means "unexpected" (500). */
 export function mapError(err: unknown): Mapped | undefined {
   if (err instanceof AppError) {
@@ -136,7 +167,7 @@ export function mapError(err: unknown): Mapped | undefined {
       retryAfterSeconds: err.retryAfterSeconds,
     };
   }
-  return bodyParserError(err) ?? temporalError(err) ?? clientHttpError(err);
+  return bodyParserError(err) ?? temporalError(err) ?? databaseDown(err) ?? clientHttpError(err);
 }
 
 /** Sets Retry-After on a 429 / 503 unless a more precise one is already there. */

@@ -173,6 +173,18 @@ describe('503 SERVICE_UNAVAILABLE and Retry-After mapping', () => {
     assert.equal(mapError(new ServiceUnavailableError('redis'))?.status, 503);
   });
 
+  it('maps a database that is unreachable or restarting to 503 (found by the chaos scenario: these were 500s)', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const res = await answer(refused);
+    assert.equal(res.status, 503);
+    assert.equal(res.retryAfter, '2');
+    assert.deepEqual(res.body.error.details, { dependency: 'postgres' });
+    assert.doesNotMatch(res.body.error.message, /ECONNREFUSED|5432/);
+    for (const code of ['57P01', '08006', '53300', 'ECONNRESET']) assert.equal(mapError(Object.assign(new Error('x'), { code }))?.status, 503, code);
+    // A constraint violation or a syntax error is a bug or a refusal, never "the database is down".
+    for (const code of ['23505', '42601']) assert.equal(mapError(Object.assign(new Error('x'), { code })), undefined, code);
+  });
+
   it('gives every 429 a Retry-After: the error’s own, else a default; a header already set is kept', async () => {
     assert.equal((await answer(new AppError('rate_limited', 'RATE_LIMITED', 'slow down', { retryAfterSeconds: 12 }))).retryAfter, '12');
     assert.equal((await answer(new AppError('rate_limited', 'OVERLOADED', 'admission control'))).retryAfter, '1');

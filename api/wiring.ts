@@ -34,9 +34,16 @@ export function wirePayments(payments: Services['payments']): PaymentsPort {
   return { signatureHeader: payments.signatureHeader, handleWebhook: (raw, signature) => payments.handleWebhook(raw, signature) };
 }
 
-export function wireAdmin(catalog: Services['catalog'], vouchers: Services['vouchers']): AdminPort {
+export function wireAdmin(catalog: Services['catalog'], vouchers: Services['vouchers'], payments: Pick<Services['payments'], 'unpaidPayouts'>): AdminPort {
   return {
     putSeller: (sellerId, body) => catalog.upsertSeller(sellerId, body),
+    getSeller: async (sellerId) => {
+      const seller = await catalog.getSeller(sellerId);
+      const unpaid = await payments.unpaidPayouts(seller.sellerId);
+      // The same shape as the PUT's answer: pendingPayouts only while some are owed.
+      if (unpaid.length === 0) return seller;
+      return { ...seller, pendingPayouts: unpaid.map(({ orderId, amountMinor, currency, status, lastError }) => ({ orderId, amountMinor, currency, status, lastError })) };
+    },
     putProduct: (sku, body) => catalog.upsertProduct(sku, body),
     getProduct: (sku) => catalog.getProduct(sku),
     putVoucher: (code, body) => vouchers.upsert(code, body),
@@ -127,7 +134,7 @@ export function wireServices(input: WiringInput): Pick<AppDeps, 'temporal' | 're
     redis: input.redis,
     orders: wireOrders(input.pool, services.orders),
     payments: wirePayments(services.payments),
-    admin: wireAdmin(services.catalog, services.vouchers),
+    admin: wireAdmin(services.catalog, services.vouchers, services.payments),
     cart: wireCart(services.cart),
     checkout: wireCheckout(services.cart, services.checkoutPricing, services.stockGate),
     catalogView: createCatalogView(input.pool),

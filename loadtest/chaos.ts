@@ -10,13 +10,13 @@
  *   in shuffled order with random delays (0-1.5 s), each copy retried until the API answers 2xx
  *   (bounded: 5 minutes). The relay answers the PSP 200 only after it has the event.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { closeSync, openSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../bench/checkout/processes';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface Toxiproxy {
   url: string;

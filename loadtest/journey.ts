@@ -6,6 +6,7 @@
  * same key (what a real client does); the chaos scenario sends every POST twice with the same key
  * and checks both name the same order.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import type { ApiClient, Reply } from '../bench/checkout/http';
 import type { Outcome } from './recorder';
@@ -32,7 +33,6 @@ interface OrderBody {
   failure?: { code?: string; details?: Record<string, unknown> };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** 0.5-1.5 x the wait: clients told the same Retry-After must not come back in one wave. */
 const jittered = (ms: number): number => Math.round(ms * (0.5 + Math.random()));
 

@@ -53,6 +53,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: options.activities,
     workflowBundle,
+    // A workflow task waits this long for the worker that has the execution cached (its sticky
+    // queue) before any worker takes it with a full replay: short, so a killed worker's orders move
+    // to another one within seconds (default 10 s; the chaos scenario measures the recovery).
+    stickyQueueScheduleToStartTimeout: '3 seconds',
     ...(Object.keys(sinks).length > 0 ? { sinks } : {}),
     ...(tracing
       ? {

@@ -49,7 +49,10 @@ export const databaseActivity: ActivityOptions = {
  * idempotency key itself; this bound covers a slow PSP plus those retries.
  */
 export const pspActivity: ActivityOptions = {
-  startToCloseTimeout: '60 seconds',
+  // Covers the simulator client's own attempts (3 x 5 s); a longer Stripe SDK retry is cut short and
+  // repeated by Temporal with the same idempotency key. Short, because a charge whose worker died is
+  // retried only once this runs out (the chaos scenario measured the stall).
+  startToCloseTimeout: '20 seconds',
   retry: pspRetry,
 };
 

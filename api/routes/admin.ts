@@ -57,6 +57,7 @@ const resources: AdminResource[] = [
     answer: { description: 'the seller', schema: sellerSchema },
     putSummary: 'Creates or updates a seller',
     put: (port, params, body) => port.putSeller(params.sellerId ?? '', body as never),
+    get: { summary: 'A seller with its connected account and the payouts it is still owed', read: (port, params) => port.getSeller(params.sellerId ?? '') },
   },
   {
     name: 'Product',
