@@ -143,12 +143,21 @@ const unreachableDatabaseCodes: ReadonlySet<string> = new Set([
   '53300',
 ]);
 
-function databaseDown(err: unknown): Mapped | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !unreachableDatabaseCodes.has(code)) return undefined;
+/** Which dependency an error says is down: Postgres by its codes, Redis by ioredis' give-up error. */
+function downDependencyOf(err: unknown): string | undefined {
+  const { code, name } = (err ?? {}) as { code?: unknown; name?: unknown };
+  if (typeof code === 'string' && unreachableDatabaseCodes.has(code)) return 'postgres';
+  // ioredis gave up on a command after its retries (Redis unreachable or restarting).
+  if (name === 'MaxRetriesPerRequestError') return 'redis';
+  return undefined;
+}
+
+function dependencyDown(err: unknown): Mapped | undefined {
+  const dependency = downDependencyOf(err);
+  if (dependency === undefined) return undefined;
   return {
     status: 503,
-    body: errorBody('SERVICE_UNAVAILABLE', 'a service this request needs (postgres) is unavailable; retry later', { dependency: 'postgres' }),
+    body: errorBody('SERVICE_UNAVAILABLE', `a service this request needs (${dependency}) is unavailable; retry later`, { dependency }),
     retryAfterSeconds: 2,
   };
 }
@@ -167,7 +176,7 @@ export function mapError(err: unknown): Mapped | undefined {
       retryAfterSeconds: err.retryAfterSeconds,
     };
   }
-  return bodyParserError(err) ?? temporalError(err) ?? databaseDown(err) ?? clientHttpError(err);
+  return bodyParserError(err) ?? temporalError(err) ?? dependencyDown(err) ?? clientHttpError(err);
 }
 
 /** Sets Retry-After on a 429 / 503 unless a more precise one is already there. */

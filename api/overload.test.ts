@@ -183,6 +183,10 @@ describe('503 SERVICE_UNAVAILABLE and Retry-After mapping', () => {
     for (const code of ['57P01', '08006', '53300', 'ECONNRESET']) assert.equal(mapError(Object.assign(new Error('x'), { code }))?.status, 503, code);
     // A constraint violation or a syntax error is a bug or a refusal, never "the database is down".
     for (const code of ['23505', '42601']) assert.equal(mapError(Object.assign(new Error('x'), { code })), undefined, code);
+    // ioredis giving up on a command while Redis is cut (the chaos scenario's last 500).
+    const redisDown = Object.assign(new Error('Reached the max retries per request limit (which is 5).'), { name: 'MaxRetriesPerRequestError' });
+    assert.deepEqual(mapError(redisDown)?.body.error.details, { dependency: 'redis' });
+    assert.equal(mapError(redisDown)?.status, 503);
   });
 
   it('gives every 429 a Retry-After: the error’s own, else a default; a header already set is kept', async () => {

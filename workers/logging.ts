@@ -22,7 +22,9 @@ export class WorkerLogger implements Logger {
     if (message === 'Activity failed' && error instanceof ApplicationFailure && error.nonRetryable) {
       const { activityType, workflowId, attempt } = meta as { activityType?: unknown; workflowId?: unknown; attempt?: unknown };
       const { traceId, spanId } = meta as { traceId?: unknown; spanId?: unknown };
-      this.base.log('INFO', `Activity refused: ${error.type ?? 'ApplicationFailure'}: ${error.message}`, { activityType, workflowId, attempt, traceId, spanId });
+      // The trace ids only when the line was written inside a traced activity (no undefined fields).
+      const ids = traceId === undefined ? {} : { traceId, spanId };
+      this.base.log('INFO', `Activity refused: ${error.type ?? 'ApplicationFailure'}: ${error.message}`, { activityType, workflowId, attempt, ...ids });
       return;
     }
     this.base.log(level, message, meta);
