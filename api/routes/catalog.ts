@@ -14,6 +14,9 @@ const err = (description: string): ResponseSpec => ({ description, schema: error
 const sellerListSchema = z
   .string()
   .max(20 * 65)
+  // The id characters and commas only: the documented pattern also keeps the URL ASCII, so no
+  // generated value can pass Node's 16 KB request-head limit (which answers 431 with no body).
+  .regex(/^[A-Za-z0-9_.:,-]+$/, 'must be seller ids separated by commas')
   .transform((raw) => raw.split(','))
   .pipe(z.array(identifierSchema).min(1).max(20))
   .describe("comma-separated seller ids (at most 20): only these sellers' products");
