@@ -17,6 +17,7 @@ import type { PaymentGateway } from '../services/payments';
 import { voucherHoldMsFromEnv } from '../services/vouchers';
 import type { AdminPort, AppDeps, CartPort, CheckoutPort, OrdersPort, PaymentsPort } from './deps';
 import { createCatalogView } from './catalog-view';
+import { withPendingPayouts } from '../services/catalog';
 
 export function wireOrders(pool: Pool, orders: Services['orders']): OrdersPort {
   return {
@@ -39,10 +40,8 @@ export function wireAdmin(catalog: Services['catalog'], vouchers: Services['vouc
     putSeller: (sellerId, body) => catalog.upsertSeller(sellerId, body),
     getSeller: async (sellerId) => {
       const seller = await catalog.getSeller(sellerId);
-      const unpaid = await payments.unpaidPayouts(seller.sellerId);
-      // The same shape as the PUT's answer: pendingPayouts only while some are owed.
-      if (unpaid.length === 0) return seller;
-      return { ...seller, pendingPayouts: unpaid.map(({ orderId, amountMinor, currency, status, lastError }) => ({ orderId, amountMinor, currency, status, lastError })) };
+      // The same shape as the PUT's answer.
+      return withPendingPayouts(seller, await payments.unpaidPayouts(seller.sellerId));
     },
     putProduct: (sku, body) => catalog.upsertProduct(sku, body),
     getProduct: (sku) => catalog.getProduct(sku),

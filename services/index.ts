@@ -11,7 +11,7 @@ import { createCheckoutPricing } from './checkout-pricing';
 import { createInventoryService, createStockGate } from './inventory';
 import { createLedgerService } from './ledger';
 import { createOrdersService } from './orders';
-import { createPaymentsService, createPayoutMetrics } from './payments';
+import { createPaymentsService, createPayoutBooks, createPayoutMetrics } from './payments';
 import type { PaymentGateway } from './payments';
 import { createVoucherService } from './vouchers';
 
@@ -31,7 +31,15 @@ export function createServices(deps: ServicesDeps) {
   const { pool, redis, gateway, now } = deps;
   // The sold-out gate: refreshed by inventory and catalog stock changes, read by the API's checkout pre-check.
   const stockGate = createStockGate({ pool, redis });
-  const payments = createPaymentsService({ pool, gateway, ...(deps.metricsRegistry ? { metrics: createPayoutMetrics(deps.metricsRegistry) } : {}) });
+  const ledger = createLedgerService({ pool });
+  const orders = createOrdersService({ pool });
+  const payments = createPaymentsService({
+    pool,
+    gateway,
+    // A payout paid late is booked in this composition's ledger and orders services.
+    books: createPayoutBooks({ ledger, orders }),
+    ...(deps.metricsRegistry ? { metrics: createPayoutMetrics(deps.metricsRegistry) } : {}),
+  });
   // A seller given a connected account is paid what it is owed at once (payouts that found it without one).
   const catalog = createCatalogService({ pool, stockGate, sellerPayouts: (sellerId) => payments.payPendingPayouts(sellerId) });
   const vouchers = createVoucherService({ pool, redis, ...(now ? { now } : {}), ...(deps.holdTimeoutMs ? { holdTimeoutMs: deps.holdTimeoutMs } : {}) });
@@ -42,8 +50,8 @@ export function createServices(deps: ServicesDeps) {
     cart: createCartService({ redis, catalog, vouchers, ...(now ? { now } : {}) }),
     inventory: createInventoryService({ pool, stockGate }),
     payments,
-    ledger: createLedgerService({ pool }),
-    orders: createOrdersService({ pool }),
+    ledger,
+    orders,
     checkoutPricing: createCheckoutPricing({ catalog, vouchers, ...(now ? { now } : {}) }),
   };
 }

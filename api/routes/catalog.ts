@@ -5,11 +5,9 @@
  */
 import { z } from 'zod';
 import { catalogListLimit, decodeCatalogCursor, type CatalogViewPort } from '../catalog-view';
-import { route, type AnyRoute, type ResponseSpec } from '../route';
-import { errorResponseSchema } from '../schemas';
+import { route, type AnyRoute } from '../route';
+import { errorResponse as err } from './responses';
 import { amountSchema, identifierSchema } from '../validation';
-
-const err = (description: string): ResponseSpec => ({ description, schema: errorResponseSchema });
 
 const sellerListSchema = z
   .string()

@@ -8,8 +8,8 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../lib/errors';
 import { roles, signToken, type Role } from '../auth';
-import { route, type AnyRoute, type ResponseSpec } from '../route';
-import { errorResponseSchema } from '../schemas';
+import { route, type AnyRoute } from '../route';
+import { errorResponse as err } from './responses';
 import { idLimits } from '../../lib/vocabulary';
 
 export interface DevUser {
@@ -38,8 +38,6 @@ export const devTokenTtlSeconds = 12 * 3600;
 export function devRoutesEnabled(env: Record<string, string | undefined> = process.env): boolean {
   return env.NODE_ENV?.trim() !== 'production';
 }
-
-const err = (description: string): ResponseSpec => ({ description, schema: errorResponseSchema });
 
 const devUserSchema = z.looseObject({ userId: z.string(), role: z.enum(roles), sellerId: z.string().optional(), label: z.string() });
 const tokenBodySchema = z.strictObject({ userId: z.string().min(1).max(idLimits.externalIdLengthMax) });

@@ -23,9 +23,9 @@ import { checkoutWorkflowId, paymentEventSignal, type PaymentEvent } from '../..
 import type { PaymentsPort } from '../deps';
 import { noteIds } from '../observability';
 import { route, type AnyRoute } from '../route';
-import { errorResponseSchema } from '../schemas';
 import { NotFoundError } from '../../lib/errors';
 import { paymentEventTypes } from '../../lib/vocabulary';
+import { errorResponse as err } from './responses';
 
 export const webhookAckSchema = z.looseObject({
   received: z.literal(true),
@@ -81,6 +81,14 @@ export function webhookRoutes(deps: { client: Client; payments: PaymentsPort }):
     return { status: 200, body: { received: true as const, eventId: event.id, duplicate: !outcome.isNew } };
   }
 
+  /** What both webhook endpoints answer (the Stripe one also 404 while it is not the active gateway). */
+  const webhookResponses = {
+    200: { description: 'received (also for a repeated event id, an ignored event type, or an unknown order)', schema: webhookAckSchema },
+    400: err('INVALID_SIGNATURE (missing, wrong or older than 300 s), or VALIDATION_FAILED'),
+    413: err('PAYLOAD_TOO_LARGE'),
+    503: err('SERVICE_UNAVAILABLE: the event was recorded but could not be forwarded yet; deliver it again'),
+  };
+
   return [
     route({
       operationId: 'stripeWebhook',
@@ -91,13 +99,7 @@ export function webhookRoutes(deps: { client: Client; payments: PaymentsPort }):
       auth: 'signature',
       rawBody: true,
       body: stripeWebhookBodySchema,
-      responses: {
-        200: { description: 'received (also for a repeated event id, an ignored event type, or an unknown order)', schema: webhookAckSchema },
-        400: { description: 'INVALID_SIGNATURE (missing, wrong or older than 300 s), or VALIDATION_FAILED', schema: errorResponseSchema },
-        404: { description: 'NOT_FOUND: the Stripe gateway is not the active one', schema: errorResponseSchema },
-        413: { description: 'PAYLOAD_TOO_LARGE', schema: errorResponseSchema },
-        503: { description: 'SERVICE_UNAVAILABLE: the event was recorded but could not be forwarded yet; deliver it again', schema: errorResponseSchema },
-      },
+      responses: { ...webhookResponses, 404: err('NOT_FOUND: the Stripe gateway is not the active one') },
       async handle({ req, rawBody, res, log }) {
         if (deps.payments.signatureHeader !== 'stripe-signature') throw new NotFoundError('webhook endpoint', 'stripe');
         return receive(rawBody, req.get('stripe-signature'), res, log);
@@ -112,12 +114,7 @@ export function webhookRoutes(deps: { client: Client; payments: PaymentsPort }):
       auth: 'signature',
       rawBody: true,
       body: webhookBodySchema,
-      responses: {
-        200: { description: 'received (also for a repeated event id, an ignored event type, or an unknown order)', schema: webhookAckSchema },
-        400: { description: 'INVALID_SIGNATURE (missing, wrong or older than 300 s), or VALIDATION_FAILED', schema: errorResponseSchema },
-        413: { description: 'PAYLOAD_TOO_LARGE', schema: errorResponseSchema },
-        503: { description: 'SERVICE_UNAVAILABLE: the event was recorded but could not be forwarded yet; deliver it again', schema: errorResponseSchema },
-      },
+      responses: webhookResponses,
       async handle({ req, rawBody, res, log }) {
         return receive(rawBody, req.get(deps.payments.signatureHeader), res, log);
       },

@@ -38,7 +38,7 @@ import {
   type PromotionInput,
   type SellerInput,
 } from './schemas';
-import type { CatalogDeps, CatalogService, CategoryCampaign, PricingConfig, Product, ProductWithStock, Seller, SellerPromotion } from './types';
+import { withPendingPayouts, type CatalogDeps, type CatalogService, type CategoryCampaign, type PricingConfig, type Product, type ProductWithStock, type Seller, type SellerPromotion } from './types';
 
 type CatalogAdmin = Omit<CatalogService, 'buildPricingInput' | 'loadPricingData'>;
 
@@ -59,8 +59,7 @@ export function createCatalogAdmin({ pool, stockGate, sellerPayouts }: CatalogDe
     // After the commit: a transfer is never made inside the seller's write. A failed transfer stays
     // owed and listed here; repeating the PUT (idempotent) retries it with the same key.
     const { unpaid } = await sellerPayouts(id);
-    if (unpaid.length === 0) return seller;
-    return { ...seller, pendingPayouts: unpaid.map(({ orderId, amountMinor, currency, status, lastError }) => ({ orderId, amountMinor, currency, status, lastError })) };
+    return withPendingPayouts(seller, unpaid);
   }
 
   async function getSeller(sellerId: string): Promise<Seller> {

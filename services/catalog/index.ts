@@ -2,6 +2,7 @@
 export {
   assemblePricingInput,
   createCatalogService,
+  withPendingPayouts,
   type CatalogDeps,
   type CatalogPricing,
   type CatalogService,

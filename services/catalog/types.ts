@@ -23,6 +23,12 @@ export interface SellerPendingPayout {
   lastError: string | null;
 }
 
+/** The seller as admins read it: `pendingPayouts` only while some are owed. */
+export function withPendingPayouts(seller: Seller, unpaid: readonly SellerPendingPayout[]): Seller {
+  if (unpaid.length === 0) return seller;
+  return { ...seller, pendingPayouts: unpaid.map(({ orderId, amountMinor, currency, status, lastError }) => ({ orderId, amountMinor, currency, status, lastError })) };
+}
+
 /**
  * Pays the payouts a seller is owed to its current account (services/payments payPendingPayouts)
  * and reports those still owed. Called after every seller upsert: setting an account pays them.

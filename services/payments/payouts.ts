@@ -14,9 +14,8 @@
 import pino, { type Logger } from 'pino';
 import { Counter, register as globalRegistry, type Registry } from 'prom-client';
 import { BusinessError } from '../../lib/errors';
-import { createLedgerService } from '../ledger';
-import { createOrdersService } from '../orders';
-import type { Pool } from 'pg';
+import type { LedgerService } from '../ledger';
+import type { OrdersService } from '../orders';
 
 /** The refusal a release ends with while its seller has no connected account (the parcel's problem code). */
 export const payoutPendingCode = 'PAYOUT_PENDING';
@@ -59,10 +58,8 @@ export interface PayoutBooks {
   payoutPaid(orderId: string, sellerId: string): Promise<void>;
 }
 
-/** The ledger and the orders read model, on the same database. */
-export function createPayoutBooks(pool: Pool): PayoutBooks {
-  const ledger = createLedgerService({ pool });
-  const orders = createOrdersService({ pool });
+/** The ledger and the orders read model (the composition root passes its own; services/index.ts). */
+export function createPayoutBooks({ ledger, orders }: { ledger: Pick<LedgerService, 'recordPayoutPaid'>; orders: Pick<OrdersService, 'findOrder' | 'setParcelStatus'> }): PayoutBooks {
   return {
     async payoutPaid(orderId, sellerId) {
       await ledger.recordPayoutPaid(orderId, sellerId);

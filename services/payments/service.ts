@@ -6,6 +6,8 @@
  * retry (ours, Temporal's, a worker crash and restart) finds the earlier call instead of repeating it.
  */
 import type { Pool } from 'pg';
+import { createLedgerService } from '../ledger';
+import { createOrdersService } from '../orders';
 import type { Logger } from 'pino';
 import { AppError, BusinessError, NotFoundError, ValidationError, type FieldIssue } from '../../lib/errors';
 import { createPayoutBooks, createPayoutMetrics, defaultPaymentsLogger, payoutPending, type PayoutBooks, type PayoutMetrics } from './payouts';
@@ -161,7 +163,7 @@ function toChargeResult(payment: PaymentRecord): ChargeResult {
 export function createPaymentsService({ pool, gateway, clock = Date.now, ...deps }: PaymentsDeps): PaymentsService {
   const log = deps.log ?? defaultPaymentsLogger();
   const metrics = deps.metrics ?? createPayoutMetrics();
-  const books = deps.books ?? createPayoutBooks(pool);
+  const books = deps.books ?? createPayoutBooks({ ledger: createLedgerService({ pool }), orders: createOrdersService({ pool }) });
 
   /**
    * Where a seller's payouts go: its connected account in the catalog (sellers.stripe_account_id),
